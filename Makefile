@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint install migrate demo bench smoke backup restore clean
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+# Embedded default: SQLite under var/, Celery eager (jobs run in-process), demo province and users.
+run: export DJANGO_SETTINGS_MODULE = config.settings.local
+run: $(STAMP)
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py loaddemo
+	@echo "==> http://$(HOST):$(PORT)/  (Ctrl+C để dừng)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Uses PostgreSQL/Redis on 127.0.0.1 when they answer; REQUIRE_SERVICES=1 makes their absence an error.
+test: export DJANGO_SETTINGS_MODULE = config.settings.test
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var/ptdv.sqlite3

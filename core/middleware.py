@@ -1,0 +1,41 @@
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+_SESSION_STARTED_AT = "_session_started_at"
+
+
+class SessionTimeoutMiddleware:
+    """Absolute session lifetime (idle expiry is SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            started = request.session.get(_SESSION_STARTED_AT)
+            now = time.time()
+            if started is None:
+                request.session[_SESSION_STARTED_AT] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages and files carry personal data: browsers and proxies must not keep copies."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            response["Cache-Control"] = "no-store"
+        return response

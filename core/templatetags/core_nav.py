@@ -1,0 +1,33 @@
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+register = template.Library()
+
+# (url name, label, predicate on user). Links to features whose URLs are not installed are skipped.
+NAV = [
+    ("home", "Tổng quan", lambda u: True),
+    ("orgs:tree", "Tổ chức", lambda u: True),
+    ("recruitment:candidate_list", "Quần chúng / đảng viên mới", lambda u: True),
+    ("recruitment:board", "Bảng tiến trình", lambda u: True),
+    ("recruitment:due", "Đến hạn / quá hạn", lambda u: True),
+    ("recruitment:class_list", "Lớp nhận thức", lambda u: True),
+    ("quotas:dashboard", "Bảng điều khiển", lambda u: True),
+    ("quotas:allocation", "Chỉ tiêu", lambda u: True),
+    ("reports:documents", "Văn bản, báo cáo", lambda u: True),
+    ("reports:import", "Nhập Excel", lambda u: u.can_edit_people),
+    ("core:audit_log", "Nhật ký", lambda u: u.can_manage_orgs),
+]
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context) -> list[dict]:
+    user = context["request"].user
+    items = []
+    for name, label, allowed in NAV:
+        if not allowed(user):
+            continue
+        try:
+            items.append({"name": name.split(":")[-1], "url": reverse(name), "label": label})
+        except NoReverseMatch:
+            continue
+    return items

@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class Quota(models.Model):
+    """A node's annual quotas, set by the board of its parent (or its own board for the root)."""
+
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="quotas", verbose_name="tổ chức")
+    year = models.PositiveSmallIntegerField("năm")
+    admission_quota = models.PositiveIntegerField("chỉ tiêu kết nạp", default=0)
+    source_quota = models.PositiveIntegerField("chỉ tiêu tạo nguồn", default=0)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        unique_together = [("org", "year")]
+        verbose_name = "chỉ tiêu"
+        verbose_name_plural = "chỉ tiêu"
+
+
+class QuotaRevision(models.Model):
+    quota = models.ForeignKey(Quota, on_delete=models.CASCADE, related_name="revisions")
+    old_admission_quota = models.PositiveIntegerField(null=True)
+    new_admission_quota = models.PositiveIntegerField()
+    old_source_quota = models.PositiveIntegerField(null=True)
+    new_source_quota = models.PositiveIntegerField()
+    reason = models.CharField("lý do điều chỉnh", max_length=500, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+
+class MassOrgQuota(models.Model):
+    """Introduction quota of a mass organisation (chỉ tiêu giới thiệu đoàn viên, hội viên ưu tú)."""
+
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="mass_org_quotas")
+    year = models.PositiveSmallIntegerField("năm")
+    mass_org = models.CharField("đoàn thể", max_length=20)
+    quota = models.PositiveIntegerField("chỉ tiêu giới thiệu")
+
+    class Meta:
+        unique_together = [("org", "year", "mass_org")]
+
+
+class Attainment(models.Model):
+    """Materialised results per node and year, written only by quotas.services.attainment_recompute."""
+
+    org = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="attainments")
+    year = models.PositiveSmallIntegerField()
+    members_start = models.PositiveIntegerField(default=0)
+    quota = models.PositiveIntegerField(default=0)
+    allocated_to_children = models.PositiveIntegerField(default=0)
+    admitted = models.PositiveIntegerField(default=0)
+    recognized = models.PositiveIntegerField(default=0)
+    sources = models.PositiveIntegerField(default=0)
+    by_group = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        unique_together = [("org", "year")]

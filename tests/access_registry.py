@@ -1,0 +1,38 @@
+"""What each URL keyword argument names, and how to get such an object that a persona must not see.
+
+The access-matrix test discovers every URL pattern; each keyword it meets must be registered here, so a
+new view with a new kind of id cannot slip past the 404 check. A provider gets (world, persona name,
+helpers) and returns an id that lies outside that persona's subtree.
+"""
+
+from collections.abc import Callable
+
+from conftest import World
+
+# For each persona: a node outside its subtree (the sibling branch for branch staff, another city for boards).
+FOREIGN_ORG = {
+    "board_city": "other_branch",
+    "viewer_city": "other_branch",
+    "training_city": "other_branch",
+    "staff_branch": "sibling",
+    "staff_sibling": "branch",
+    "board_other": "branch",
+}
+
+
+def foreign_org(world: World, persona: str):
+    return getattr(world, FOREIGN_ORG[persona])
+
+
+Provider = Callable[[World, str, dict], int | str]
+
+PROVIDERS: dict[str, Provider] = {
+    "org_id": lambda world, persona, make: foreign_org(world, persona).pk,
+    "person_id": lambda world, persona, make: make["person"](foreign_org(world, persona)).pk,
+    "candidate_id": lambda world, persona, make: make["person"](foreign_org(world, persona)).candidate.pk,
+}
+
+# URL namespaces outside the matrix, with the reason.
+EXCLUDED_NAMESPACES = {
+    "admin": "Django admin: staff-only, Django's own permission checks",
+}
