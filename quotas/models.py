@@ -63,3 +63,18 @@ class Attainment(models.Model):
 
     class Meta:
         unique_together = [("org", "year")]
+
+
+class AttainmentPending(models.Model):
+    """Nodes whose attainment must be recomputed: the coalescing queue behind attainment_schedule_recompute.
+
+    A pipeline change inserts one row per (lineage id, year) and enqueues the worker only when it inserted a
+    new row; the worker claims rows with one DELETE … RETURNING, so a change arriving while it runs inserts
+    again and gets a fresh run, and a burst of changes gets one run."""
+
+    org_id = models.BigIntegerField()
+    year = models.PositiveSmallIntegerField()
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        unique_together = [("org_id", "year")]

@@ -1,0 +1,523 @@
+"""Writes of the quotas app: quotas (with optimistic locking) and the materialised attainment.
+
+Attainment is counted over the lineage snapshots that the pipeline copies onto each candidate
+(`admitted_lineage`, `recognized_lineage`, `sympathiser_lineage`, "/1/5/9/"): an event counts for EVERY id
+in its snapshot, so a later move or merge never changes a past year's figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+from django.utils import timezone
+
+from core.audit import audit
+from members.models import KINH, NO_RELIGION
+from orgs.models import OrgUnit, OrgYearStat
+from quotas.models import Attainment, AttainmentPending, MassOrgQuota, Quota, QuotaRevision
+
+log = logging.getLogger(__name__)
+
+AGE_BANDS = ["18-30", "31-35", "36-40", "41-45", "46-50", "51-55", "56-60", "tren_60"]
+AGE_BAND_LABELS = {
+    "duoi_18": "Dưới 18",
+    "18-30": "18–30",
+    "31-35": "31–35",
+    "36-40": "36–40",
+    "41-45": "41–45",
+    "46-50": "46–50",
+    "51-55": "51–55",
+    "56-60": "56–60",
+    "tren_60": "Trên 60",
+}
+# Dimensions of Attainment.by_group: dict-valued ones count per value, the others count people with the flag.
+COUNTED_DIMENSIONS = ["sector", "gender", "age_band", "education", "occupation_group"]
+FLAG_DIMENSIONS = ["youth_union", "ethnic_minority", "religion"]
+# Above this many target nodes a recompute scans the whole year instead of OR-ing LIKE filters.
+_LIKE_LIMIT = 24
+
+
+class QuotaVersionConflict(Exception):
+    """Somebody else revised the quota after the form was opened: nothing was written."""
+
+    def __init__(self, message: str, quota: Quota | None = None):
+        super().__init__(message)
+        self.message = message
+        self.quota = quota
+
+
+# --------------------------------------------------------------------------------------------------------
+# Lineage helpers
+
+
+def lineage_ids(lineage: str) -> list[int]:
+    return [int(part) for part in (lineage or "").strip("/").split("/") if part.isdigit()]
+
+
+def is_ethnic_minority(ethnicity: str | None) -> bool:
+    return bool(ethnicity and ethnicity.strip()) and ethnicity.strip().lower() != KINH.lower()
+
+
+def has_religion(religion: str | None) -> bool:
+    value = (religion or "").strip().lower()
+    return value not in ("", NO_RELIGION.lower(), "khong")
+
+
+def age_band(age: int) -> str:
+    if age < 18:
+        return "duoi_18"
+    if age <= 30:
+        return "18-30"
+    if age > 60:
+        return "tren_60"
+    low = 31 + ((age - 31) // 5) * 5
+    return f"{low}-{low + 4}"
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Scheduling: called by the pipeline services on commit after every change
+
+
+def attainment_schedule_recompute(*, lineage: str, year: int) -> None:
+    """Queue a recompute of every node in `lineage` for `year`, coalesced.
+
+    Runs after the caller's transaction commits. One row per (node, year) goes into AttainmentPending;
+    the worker task is enqueued only when at least one row is new, so a burst of changes in one branch
+    costs one recompute of its few ancestors, not one per change."""
+    ids = lineage_ids(lineage)
+    if not ids or not year:
+        return
+    transaction.on_commit(lambda: _mark_pending(ids, int(year)))
+
+
+def _mark_pending(org_ids: Iterable[int], year: int) -> None:
+    table = AttainmentPending._meta.db_table
+    ids = sorted(set(org_ids))
+    placeholders = ", ".join(["(%s, %s, %s)"] * len(ids))
+    params: list = []
+    now = timezone.now()
+    for org_id in ids:
+        params += [org_id, year, now]
+    # ON CONFLICT … RETURNING works on PostgreSQL and SQLite ≥ 3.35: only rows that were not already pending
+    # come back, and only they justify a new worker run (a pending row already has one queued).
+    sql = (
+        f"INSERT INTO {table} (org_id, year, queued_at) VALUES {placeholders} "
+        f"ON CONFLICT (org_id, year) DO NOTHING RETURNING org_id"
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted = cursor.fetchall()
+        if inserted:
+            from quotas.tasks import attainment_process_pending
+
+            transaction.on_commit(attainment_process_pending.delay)
+
+
+def attainment_claim_pending() -> dict[int, set[int]]:
+    """Take every pending (node, year) in one statement, so two workers never recompute the same claim."""
+    table = AttainmentPending._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} RETURNING org_id, year")
+            rows = cursor.fetchall()
+    by_year: dict[int, set[int]] = defaultdict(set)
+    for org_id, year in rows:
+        by_year[int(year)].add(int(org_id))
+    return by_year
+
+
+def attainment_process_pending_now() -> dict[int, int]:
+    """Recompute whatever is pending. Returns {year: nodes written}. Failed claims are put back."""
+    claimed = attainment_claim_pending()
+    done: dict[int, int] = {}
+    for year, org_ids in sorted(claimed.items()):
+        try:
+            done[year] = attainment_recompute(year=year, org_ids=org_ids)
+        except Exception:
+            _mark_pending(org_ids, year)
+            raise
+    return done
+
+
+# --------------------------------------------------------------------------------------------------------
+# The recompute
+
+
+def _lock_recompute(year: int) -> None:
+    """Serialise recomputes of one year: two runs at once would each write a complete but interleaved table."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"quotas.attainment") & 0x7FFFFFFF, year])
+    # SQLite serialises writers by itself: the first write of the transaction takes the database lock.
+
+
+def _lineage_filter(field: str, org_ids: set[int] | None) -> Q:
+    if org_ids is None or len(org_ids) > _LIKE_LIMIT:
+        return Q()
+    q = Q(pk__in=[])
+    for org_id in org_ids:
+        q |= Q(**{f"{field}__contains": f"/{org_id}/"})
+    return q
+
+
+def _year_range(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def admission_groups(*, year: int, org_ids: set[int] | None = None):
+    """One GROUP BY over the year's admission decisions: lineage × person attributes × age band."""
+    from recruitment.models import Candidate
+
+    start, end = _year_range(year)
+    age = (
+        ExtractYear("decision_date")
+        - ExtractYear("person__birth_date")
+        - Case(
+            When(Q(md_decision__lt=F("md_birth")), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    band = Case(
+        When(age_years__lt=18, then=Value("duoi_18")),
+        When(age_years__lte=30, then=Value("18-30")),
+        When(age_years__lte=35, then=Value("31-35")),
+        When(age_years__lte=40, then=Value("36-40")),
+        When(age_years__lte=45, then=Value("41-45")),
+        When(age_years__lte=50, then=Value("46-50")),
+        When(age_years__lte=55, then=Value("51-55")),
+        When(age_years__lte=60, then=Value("56-60")),
+        default=Value("tren_60"),
+    )
+    return (
+        Candidate.objects.filter(decision_date__range=(start, end))
+        .exclude(admitted_lineage="")
+        .filter(_lineage_filter("admitted_lineage", org_ids))
+        .annotate(
+            md_decision=ExtractMonth("decision_date") * 100 + ExtractDay("decision_date"),
+            md_birth=ExtractMonth("person__birth_date") * 100 + ExtractDay("person__birth_date"),
+        )
+        .annotate(age_years=age)
+        .annotate(band=band)
+        .values_list(
+            "admitted_lineage",
+            "person__gender",
+            "band",
+            "person__is_youth_union_member",
+            "person__ethnicity",
+            "person__religion",
+            "person__education",
+            "person__occupation_group",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def _lineage_counts(field: str, date_field: str, *, year: int, org_ids: set[int] | None) -> dict[str, int]:
+    from recruitment.models import Candidate
+
+    rows = (
+        Candidate.objects.filter(**{f"{date_field}__range": _year_range(year)})
+        .exclude(**{field: ""})
+        .filter(_lineage_filter(field, org_ids))
+        .values_list(field)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def compute_attainment(*, year: int, org_ids: set[int] | None = None) -> dict[int, dict]:
+    """The figures of every node (or of `org_ids`) for `year`, without writing: {org_id: fields}."""
+    orgs = list(OrgUnit.objects.values_list("pk", "path", "sector"))
+    known = {pk for pk, _path, _sector in orgs}
+    targets = known if org_ids is None else (set(org_ids) & known)
+    sector_of = {pk: sector for pk, _path, sector in orgs}
+    pk_of_path = {path: pk for pk, path, _sector in orgs}
+    step = OrgUnit.steplen
+
+    # Admissions: first per lineage (small), then rolled up over each lineage's ids.
+    per_lineage: dict[str, dict] = {}
+    for lineage, gender, band, youth, ethnicity, religion, education, occupation, n in admission_groups(
+        year=year, org_ids=org_ids
+    ):
+        agg = per_lineage.get(lineage)
+        if agg is None:
+            ids = lineage_ids(lineage)
+            agg = per_lineage[lineage] = {
+                "ids": ids,
+                "admitted": 0,
+                "sector": sector_of.get(ids[-1], "khac") if ids else "khac",
+                "gender": Counter(),
+                "age_band": Counter(),
+                "education": Counter(),
+                "occupation_group": Counter(),
+                "youth_union": 0,
+                "ethnic_minority": 0,
+                "religion": 0,
+            }
+        agg["admitted"] += n
+        agg["gender"][gender] += n
+        agg["age_band"][band] += n
+        agg["education"][education] += n
+        agg["occupation_group"][occupation] += n
+        if youth:
+            agg["youth_union"] += n
+        if is_ethnic_minority(ethnicity):
+            agg["ethnic_minority"] += n
+        if has_religion(religion):
+            agg["religion"] += n
+
+    result: dict[int, dict] = {
+        pk: {
+            "members_start": 0,
+            "quota": 0,
+            "allocated_to_children": 0,
+            "admitted": 0,
+            "recognized": 0,
+            "sources": 0,
+            "by_group": empty_by_group(),
+        }
+        for pk in targets
+    }
+
+    for agg in per_lineage.values():
+        for org_id in agg["ids"]:
+            row = result.get(org_id)
+            if row is None:
+                continue
+            row["admitted"] += agg["admitted"]
+            groups = row["by_group"]
+            groups["sector"][agg["sector"]] = groups["sector"].get(agg["sector"], 0) + agg["admitted"]
+            for dim in ("gender", "age_band", "education", "occupation_group"):
+                bucket = groups[dim]
+                for key, n in agg[dim].items():
+                    bucket[key] = bucket.get(key, 0) + n
+            for dim in FLAG_DIMENSIONS:
+                groups[dim] += agg[dim]
+
+    for target_key, field, date_field in (
+        ("recognized", "recognized_lineage", "recognition_date"),
+        ("sources", "sympathiser_lineage", "sympathiser_date"),
+    ):
+        for lineage, n in _lineage_counts(field, date_field, year=year, org_ids=org_ids).items():
+            for org_id in lineage_ids(lineage):
+                row = result.get(org_id)
+                if row is not None:
+                    row[target_key] += n
+
+    # Members at the start of the year are entered per node for its own members: a node's figure is the sum
+    # over its current subtree (the denominator describes the tree as it stands, unlike past events).
+    for path, members in OrgYearStat.objects.filter(year=year).values_list("org__path", "members_start"):
+        for end in range(step, len(path) + 1, step):
+            org_id = pk_of_path.get(path[:end])
+            if org_id is not None and org_id in result:
+                result[org_id]["members_start"] += members
+
+    quota_of = dict(Quota.objects.filter(year=year).values_list("org_id", "admission_quota"))
+    parent_of = {}
+    for pk, path, _sector in orgs:
+        if len(path) > step:
+            parent_of[pk] = pk_of_path.get(path[:-step])
+    for pk, row in result.items():
+        row["quota"] = quota_of.get(pk, 0)
+    for child, parent in parent_of.items():
+        if parent in result and child in quota_of:
+            result[parent]["allocated_to_children"] += quota_of[child]
+    return result
+
+
+def empty_by_group() -> dict:
+    return {
+        "sector": {},
+        "gender": {},
+        "age_band": {},
+        "education": {},
+        "occupation_group": {},
+        "youth_union": 0,
+        "ethnic_minority": 0,
+        "religion": 0,
+    }
+
+
+@transaction.atomic
+def attainment_recompute(*, year: int, org: OrgUnit | None = None, org_ids: Iterable[int] | None = None) -> int:
+    """Recompute and store attainment for `year`: every node, the subtree of `org`, or the nodes `org_ids`.
+
+    Idempotent; two concurrent runs are serialised by an advisory lock, so the table ends the same.
+    Returns the number of rows written."""
+    _lock_recompute(year)
+    targets: set[int] | None
+    if org is not None:
+        targets = set(OrgUnit.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
+    elif org_ids is not None:
+        targets = set(org_ids)
+    else:
+        targets = None
+    figures = compute_attainment(year=year, org_ids=targets)
+    now = timezone.now()
+    rows = [Attainment(org_id=pk, year=year, computed_at=now, **fields) for pk, fields in figures.items()]
+    Attainment.objects.bulk_create(
+        rows,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["org", "year"],
+        update_fields=[
+            "members_start",
+            "quota",
+            "allocated_to_children",
+            "admitted",
+            "recognized",
+            "sources",
+            "by_group",
+            "computed_at",
+        ],
+    )
+    return len(rows)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Quotas
+
+
+def _conflict_message(quota: Quota) -> str:
+    who = "người khác"
+    if quota.updated_by_id:
+        user = quota.updated_by
+        who = user.get_full_name() or user.username
+    at = timezone.localtime(quota.updated_at).strftime("%d/%m/%Y %H:%M") if quota.updated_at else ""
+    return (
+        f"Chỉ tiêu năm {quota.year} của {quota.org.name} đã được {who} thay đổi lúc {at} "
+        f"(kết nạp {quota.admission_quota}, tạo nguồn {quota.source_quota}). "
+        "Vui lòng xem lại số liệu mới rồi lưu lại."
+    )
+
+
+@transaction.atomic
+def quota_set(
+    *,
+    org: OrgUnit,
+    year: int,
+    admission_quota: int,
+    source_quota: int,
+    actor=None,
+    reason: str = "",
+    expected_version: int | None = None,
+    request=None,
+) -> Quota:
+    """Set a node's quotas for a year, keeping every revision (who, when, why).
+
+    `expected_version` is the version the user saw (0 = "there was no quota yet"); if the row moved on since,
+    nothing is written and QuotaVersionConflict says who changed it and when. None skips the check (import)."""
+    if admission_quota < 0 or source_quota < 0:
+        raise ValueError("Chỉ tiêu không được âm")
+    quota = Quota.objects.select_for_update(of=("self",)).select_related("org", "updated_by").filter(org=org, year=year).first()
+    if quota is None:
+        if expected_version not in (None, 0):
+            raise QuotaVersionConflict(f"Chỉ tiêu năm {year} của {org.name} đã bị xóa hoặc chưa từng tồn tại.")
+        try:
+            with transaction.atomic():
+                quota = Quota.objects.create(
+                    org=org,
+                    year=year,
+                    admission_quota=admission_quota,
+                    source_quota=source_quota,
+                    updated_by=actor if getattr(actor, "pk", None) else None,
+                )
+        except IntegrityError:
+            # Another board created it between our read and our insert: that is a conflict like any other.
+            quota = Quota.objects.select_for_update(of=("self",)).select_related("org", "updated_by").get(org=org, year=year)
+            if expected_version is not None:
+                raise QuotaVersionConflict(_conflict_message(quota), quota) from None
+        else:
+            QuotaRevision.objects.create(
+                quota=quota,
+                old_admission_quota=None,
+                new_admission_quota=admission_quota,
+                old_source_quota=None,
+                new_source_quota=source_quota,
+                reason=reason,
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
+            _after_quota_change(quota, actor=actor, request=request, created=True)
+            return quota
+    if expected_version is not None and quota.version != expected_version:
+        raise QuotaVersionConflict(_conflict_message(quota), quota)
+    if quota.admission_quota == admission_quota and quota.source_quota == source_quota:
+        return quota
+    QuotaRevision.objects.create(
+        quota=quota,
+        old_admission_quota=quota.admission_quota,
+        new_admission_quota=admission_quota,
+        old_source_quota=quota.source_quota,
+        new_source_quota=source_quota,
+        reason=reason,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    quota.admission_quota = admission_quota
+    quota.source_quota = source_quota
+    quota.version = F("version") + 1
+    quota.updated_by = actor if getattr(actor, "pk", None) else None
+    quota.save()
+    quota.refresh_from_db()
+    _after_quota_change(quota, actor=actor, request=request, created=False)
+    return quota
+
+
+def _after_quota_change(quota: Quota, *, actor, request, created: bool) -> None:
+    """Keep the materialised quota columns exact at once (two small updates), without a full recompute."""
+    org = quota.org
+    Attainment.objects.filter(org=org, year=quota.year).update(quota=quota.admission_quota)
+    parent = org.get_parent()
+    if parent is not None:
+        children = parent.get_children().values_list("pk", flat=True)
+        total = sum(Quota.objects.filter(org_id__in=children, year=quota.year).values_list("admission_quota", flat=True))
+        Attainment.objects.filter(org=parent, year=quota.year).update(allocated_to_children=total)
+    audit(
+        action="quota.create" if created else "quota.update",
+        actor=actor,
+        obj=quota,
+        org=org,
+        request=request,
+        detail={
+            "year": quota.year,
+            "admission_quota": quota.admission_quota,
+            "source_quota": quota.source_quota,
+            "version": quota.version,
+        },
+    )
+
+
+@transaction.atomic
+def mass_org_quota_set(*, org: OrgUnit, year: int, mass_org: str, quota: int, actor=None, request=None) -> MassOrgQuota:
+    row, _ = MassOrgQuota.objects.update_or_create(org=org, year=year, mass_org=mass_org, defaults={"quota": quota})
+    audit(
+        action="quota.mass_org",
+        actor=actor,
+        obj=row,
+        org=org,
+        request=request,
+        detail={"year": year, "mass_org": mass_org, "quota": quota},
+    )
+    return row
+
+
+def suggested_quota(*, members_start: int, rate_pct: float) -> int:
+    """A quota as a rate of members at the start of the year, rounded half up (3.5% of 7,894 = 276.29 -> 276)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    value = Decimal(members_start) * Decimal(str(rate_pct)) / Decimal(100)
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))

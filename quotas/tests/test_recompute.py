@@ -1,0 +1,46 @@
+import datetime as dt
+
+import pytest
+
+from orgs.models import OrgYearStat
+from quotas.models import Attainment, AttainmentPending
+from quotas.services import attainment_recompute, attainment_schedule_recompute, quota_set
+from recruitment.models import Candidate, Stage
+from tests.factories import PersonFactory
+
+
+def _admit(world, branch, day, **person):
+    p = PersonFactory(branch=branch, **person)
+    return Candidate.objects.create(
+        person=p, org=branch, stage=Stage.ADMITTED, decision_date=day, admitted_lineage=branch.lineage,
+        sympathiser_date=day - dt.timedelta(days=300), sympathiser_lineage=branch.lineage,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_schedules_and_recomputes_only_the_lineage(world):
+    _admit(world, world.branch, dt.date(2025, 3, 4), birth_date=dt.date(1990, 6, 1), ethnicity="Tày")
+    attainment_schedule_recompute(lineage=world.branch.lineage, year=2025)
+    assert not AttainmentPending.objects.exists()
+    rows = dict(Attainment.objects.filter(year=2025).values_list("org__code", "admitted"))
+    assert rows == {"T": 1, "T.C": 1, "T.C.A": 1, "T.C.A.1": 1}
+    base = Attainment.objects.get(org=world.base, year=2025)
+    assert base.by_group["age_band"] == {"31-35": 1}
+    assert base.by_group["ethnic_minority"] == 1
+    assert base.by_group["sector"] == {"khu_dan_cu": 1}
+
+
+@pytest.mark.django_db
+def test_it_recomputes_whole_year_with_members_and_quota(world):
+    OrgYearStat.objects.create(org=world.branch, year=2025, members_start=40)
+    OrgYearStat.objects.create(org=world.base, year=2025, members_start=10)
+    quota_set(org=world.base, year=2025, admission_quota=3, source_quota=5, actor=None)
+    quota_set(org=world.branch, year=2025, admission_quota=2, source_quota=3, actor=None)
+    _admit(world, world.branch, dt.date(2025, 3, 4))
+    _admit(world, world.sibling, dt.date(2024, 12, 31))
+    attainment_recompute(year=2025)
+    attainment_recompute(year=2025)
+    base = Attainment.objects.get(org=world.base, year=2025)
+    assert (base.members_start, base.quota, base.allocated_to_children, base.admitted, base.sources) == (50, 3, 2, 1, 0)
+    assert Attainment.objects.get(org=world.sibling, year=2025).admitted == 0
+    assert not Attainment.objects.filter(year=2024).exists()
