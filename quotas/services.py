@@ -111,10 +111,7 @@ def _mark_pending(org_ids: Iterable[int], year: int) -> None:
         params += [org_id, year, now]
     # ON CONFLICT … RETURNING works on PostgreSQL and SQLite ≥ 3.35: only rows that were not already pending
     # come back, and only they justify a new worker run (a pending row already has one queued).
-    sql = (
-        f"INSERT INTO {table} (org_id, year, queued_at) VALUES {placeholders} "
-        f"ON CONFLICT (org_id, year) DO NOTHING RETURNING org_id"
-    )
+    sql = f"INSERT INTO {table} (org_id, year, queued_at) VALUES {placeholders} ON CONFLICT (org_id, year) DO NOTHING RETURNING org_id"  # noqa: S608, E501 - table name from model meta
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -130,7 +127,7 @@ def attainment_claim_pending() -> dict[int, set[int]]:
     table = AttainmentPending._meta.db_table
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} RETURNING org_id, year")
+            cursor.execute(f"DELETE FROM {table} RETURNING org_id, year")  # noqa: S608 - table from model meta
             rows = cursor.fetchall()
     by_year: dict[int, set[int]] = defaultdict(set)
     for org_id, year in rows:
@@ -159,7 +156,9 @@ def _lock_recompute(year: int) -> None:
     """Serialise recomputes of one year: two runs at once would each write a complete but interleaved table."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"quotas.attainment") & 0x7FFFFFFF, year])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [zlib.crc32(b"quotas.attainment") & 0x7FFFFFFF, year]
+            )
     # SQLite serialises writers by itself: the first write of the transaction takes the database lock.
 
 
@@ -424,7 +423,12 @@ def quota_set(
     nothing is written and QuotaVersionConflict says who changed it and when. None skips the check (import)."""
     if admission_quota < 0 or source_quota < 0:
         raise ValueError("Chỉ tiêu không được âm")
-    quota = Quota.objects.select_for_update(of=("self",)).select_related("org", "updated_by").filter(org=org, year=year).first()
+    quota = (
+        Quota.objects.select_for_update(of=("self",))
+        .select_related("org", "updated_by")
+        .filter(org=org, year=year)
+        .first()
+    )
     if quota is None:
         if expected_version not in (None, 0):
             raise QuotaVersionConflict(f"Chỉ tiêu năm {year} của {org.name} đã bị xóa hoặc chưa từng tồn tại.")
@@ -439,7 +443,11 @@ def quota_set(
                 )
         except IntegrityError:
             # Another board created it between our read and our insert: that is a conflict like any other.
-            quota = Quota.objects.select_for_update(of=("self",)).select_related("org", "updated_by").get(org=org, year=year)
+            quota = (
+                Quota.objects.select_for_update(of=("self",))
+                .select_related("org", "updated_by")
+                .get(org=org, year=year)
+            )
             if expected_version is not None:
                 raise QuotaVersionConflict(_conflict_message(quota), quota) from None
         else:
@@ -484,7 +492,9 @@ def _after_quota_change(quota: Quota, *, actor, request, created: bool) -> None:
     parent = org.get_parent()
     if parent is not None:
         children = parent.get_children().values_list("pk", flat=True)
-        total = sum(Quota.objects.filter(org_id__in=children, year=quota.year).values_list("admission_quota", flat=True))
+        total = sum(
+            Quota.objects.filter(org_id__in=children, year=quota.year).values_list("admission_quota", flat=True)
+        )
         Attainment.objects.filter(org=parent, year=quota.year).update(allocated_to_children=total)
     audit(
         action="quota.create" if created else "quota.update",
