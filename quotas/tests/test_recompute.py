@@ -12,8 +12,13 @@ from tests.factories import PersonFactory
 def _admit(world, branch, day, **person):
     p = PersonFactory(branch=branch, **person)
     return Candidate.objects.create(
-        person=p, org=branch, stage=Stage.ADMITTED, decision_date=day, admitted_lineage=branch.lineage,
-        sympathiser_date=day - dt.timedelta(days=300), sympathiser_lineage=branch.lineage,
+        person=p,
+        org=branch,
+        stage=Stage.ADMITTED,
+        decision_date=day,
+        admitted_lineage=branch.lineage,
+        sympathiser_date=day - dt.timedelta(days=300),
+        sympathiser_lineage=branch.lineage,
     )
 
 
