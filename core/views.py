@@ -1,9 +1,14 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
 
+from core.forms import AuditFilterForm, action_label
+from core.health import health
+from core.selectors import audit_actions_for, audit_entries_for, audit_users_for
 from orgs.selectors import visible_orgs
 
 
@@ -17,13 +22,34 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", context)
 
 
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        checks["database"] = f"error: {exc.__class__.__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    """Database, Redis, and a recent heartbeat from a worker of each queue; 503 when any is missing."""
+    healthy, body = health()
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Boards browse the audit trail of their own subtree."""
+    if not request.user.can_manage_orgs:
+        raise PermissionDenied("Chỉ Ban Tổ chức được xem nhật ký.")
+    users = audit_users_for(request.user)
+    form = AuditFilterForm(request.GET or None, actions=audit_actions_for(request.user), users=users)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "action": data["action"],
+            "actor_id": int(data["actor"]) if data["actor"] else None,
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+        }
+    entries = audit_entries_for(request.user, **filters) if form.is_valid() or not request.GET else []
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.action_label = action_label(entry.action)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "core/audit_log.html", context)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "axes",
+    "csp",
     "core",
     "accounts",
     "orgs",
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -168,9 +171,46 @@ SPECTACULAR_SETTINGS = {
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = 1  # hours: at most 10 failures per hour per account
+if not 1 <= AXES_FAILURE_LIMIT <= 100:
+    # The account lockout must bound guessing to at most 100 failures per hour per account.
+    raise ImproperlyConfigured(f"AXES_FAILURE_LIMIT={AXES_FAILURE_LIMIT} must lie between 1 and 100")
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Scripts only from our own origin or carrying the per-request nonce (`nonce="{{ request.csp_nonce }}"`).
+# Styles allow inline: templates set widths/indents in style attributes and htmx injects its indicator CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Beat sends a heartbeat to each queue; /healthz reports how long ago a worker of each queue answered.
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60)
+HEARTBEAT_MAX_AGE = env_int("HEARTBEAT_MAX_AGE", 3 * HEARTBEAT_SECONDS)
+CELERY_BEAT_SCHEDULE = {
+    f"heartbeat-{queue}": {
+        "task": "core.tasks.heartbeat",
+        "schedule": float(HEARTBEAT_SECONDS),
+        "kwargs": {"queue": queue},
+        "options": {"queue": queue, "expires": HEARTBEAT_SECONDS},
+    }
+    for queue in ("celery", "documents")
+}
 
 LOGGING = {
     "version": 1,

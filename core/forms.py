@@ -1,0 +1,36 @@
+from django import forms
+
+_SELECT = {"class": "form-select form-select-sm"}
+_DATE = {"class": "form-control form-control-sm", "placeholder": "dd/mm/yyyy"}
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(label="Hành động", required=False, widget=forms.Select(attrs=_SELECT))
+    actor = forms.ChoiceField(label="Người thực hiện", required=False, widget=forms.Select(attrs=_SELECT))
+    date_from = forms.DateField(label="Từ ngày", required=False, widget=forms.DateInput(attrs=_DATE))
+    date_to = forms.DateField(label="Đến ngày", required=False, widget=forms.DateInput(attrs=_DATE))
+
+    def __init__(self, *args, actions: list[str], users, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", "Tất cả")] + [(a, action_label(a)) for a in actions]
+        self.fields["actor"].choices = [("", "Tất cả")] + [
+            (str(u.pk), f"{u.username} ({u.get_full_name()})" if u.get_full_name() else u.username) for u in users
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("Ngày bắt đầu phải trước ngày kết thúc.")
+        return cleaned
+
+
+ACTION_LABELS = {
+    "login": "Đăng nhập",
+    "logout": "Đăng xuất",
+    "login_failed": "Đăng nhập thất bại",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
