@@ -477,10 +477,9 @@ def quota_set(
     )
     quota.admission_quota = admission_quota
     quota.source_quota = source_quota
-    quota.version = F("version") + 1
+    quota.version += 1  # the row is locked (select_for_update), so no other writer can interleave
     quota.updated_by = actor if getattr(actor, "pk", None) else None
     quota.save()
-    quota.refresh_from_db()
     _after_quota_change(quota, actor=actor, request=request, created=False)
     return quota
 
@@ -491,7 +490,9 @@ def _after_quota_change(quota: Quota, *, actor, request, created: bool) -> None:
     Attainment.objects.filter(org=org, year=quota.year).update(quota=quota.admission_quota)
     parent = org.get_parent()
     if parent is not None:
-        children = parent.get_children().values_list("pk", flat=True)
+        children = OrgUnit.objects.filter(path__startswith=parent.path, depth=parent.depth + 1).values_list(
+            "pk", flat=True
+        )
         total = sum(
             Quota.objects.filter(org_id__in=children, year=quota.year).values_list("admission_quota", flat=True)
         )

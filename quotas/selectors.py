@@ -1,0 +1,468 @@
+"""Reads of the quotas app. The dashboard, the API and the reports all read attainment through
+`attainment_rows` / `attainment_for`, so a figure is computed in one place only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Max, QuerySet
+
+from orgs.models import Kind, OrgUnit, Sector
+from quotas.models import Attainment, MassOrgQuota, Quota, QuotaRevision
+from quotas.services import empty_by_group
+
+
+def pct(part: int, whole: int) -> float | None:
+    """Percentage rounded to one decimal, None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class AttainmentRow:
+    org_id: int
+    code: str
+    name: str
+    kind: str
+    sector: str
+    path: str
+    depth: int
+    numchild: int
+    is_active: bool
+    year: int
+    members_start: int = 0
+    quota: int = 0
+    source_quota: int = 0
+    quota_version: int = 0
+    allocated_to_children: int = 0
+    admitted: int = 0
+    recognized: int = 0
+    sources: int = 0
+    by_group: dict = field(default_factory=empty_by_group)
+    computed_at: dt.datetime | None = None
+
+    @property
+    def unallocated(self) -> int:
+        return self.quota - self.allocated_to_children
+
+    @property
+    def quota_pct(self) -> float | None:
+        return pct(self.admitted, self.quota)
+
+    @property
+    def rate_pct_of_members(self) -> float | None:
+        return pct(self.admitted, self.members_start)
+
+    @property
+    def source_pct(self) -> float | None:
+        return pct(self.sources, self.source_quota)
+
+    @property
+    def is_leaf_branch(self) -> bool:
+        """A node people belong to: a sub-branch, or a chi bộ cơ sở (a base organisation with no children)."""
+        return self.kind == Kind.BRANCH or (self.kind == Kind.BASE and self.numchild == 0)
+
+    def as_api(self) -> dict:
+        """Exactly the fields of the attainment API (shared/spec/interfaces.md)."""
+        return {
+            "org": self.code,
+            "name": self.name,
+            "members_start_of_year": self.members_start,
+            "quota": self.quota,
+            "allocated_to_children": self.allocated_to_children,
+            "admitted": self.admitted,
+            "quota_pct": self.quota_pct,
+            "rate_pct_of_members": self.rate_pct_of_members,
+            "recognized": self.recognized,
+            "sources": self.sources,
+            "by_group": self.by_group,
+        }
+
+
+_ORG_COLUMNS = ("pk", "code", "name", "kind", "sector", "path", "depth", "numchild", "is_active")
+
+
+def _rows_for(orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit]) -> list[AttainmentRow]:
+    """Attainment of `orgs` for `year`: materialised counts, live quotas. Three queries whatever the size."""
+    ids = [org.pk for org in orgs]
+    stored = {a.org_id: a for a in Attainment.objects.filter(year=year, org_id__in=ids)}
+    quotas = {
+        q["org_id"]: q
+        for q in Quota.objects.filter(year=year, org__in=quota_scope).values(
+            "org_id", "org__path", "admission_quota", "source_quota", "version"
+        )
+    }
+    step = OrgUnit.steplen
+    allocated: dict[str, int] = {}
+    for q in quotas.values():
+        parent_path = q["org__path"][:-step]
+        allocated[parent_path] = allocated.get(parent_path, 0) + q["admission_quota"]
+    rows = []
+    for org in orgs:
+        row = AttainmentRow(
+            org_id=org.pk,
+            code=org.code,
+            name=org.name,
+            kind=org.kind,
+            sector=org.sector,
+            path=org.path,
+            depth=org.depth,
+            numchild=org.numchild,
+            is_active=org.is_active,
+            year=year,
+        )
+        att = stored.get(org.pk)
+        if att is not None:
+            row.members_start = att.members_start
+            row.admitted = att.admitted
+            row.recognized = att.recognized
+            row.sources = att.sources
+            row.by_group = att.by_group or empty_by_group()
+            row.computed_at = att.computed_at
+        q = quotas.get(org.pk)
+        if q is not None:
+            row.quota = q["admission_quota"]
+            row.source_quota = q["source_quota"]
+            row.quota_version = q["version"]
+        row.allocated_to_children = allocated.get(org.path, 0)
+        rows.append(row)
+    return rows
+
+
+def attainment_rows(*, root: OrgUnit, year: int, depth: int | None = 1) -> list[AttainmentRow]:
+    """The root and its descendants down to `depth` levels below it (None: the whole subtree), by path."""
+    orgs = OrgUnit.objects.filter(path__startswith=root.path)
+    if depth is not None:
+        orgs = orgs.filter(depth__lte=root.depth + depth)
+    orgs = list(orgs.only(*_ORG_COLUMNS).order_by("path"))
+    quota_scope = OrgUnit.objects.filter(path__startswith=root.path)
+    if depth is not None:
+        quota_scope = quota_scope.filter(depth__lte=root.depth + depth + 1)
+    return _rows_for(orgs, year, quota_scope=quota_scope)
+
+
+def attainment_for(*, org: OrgUnit, year: int) -> AttainmentRow:
+    return attainment_rows(root=org, year=year, depth=0)[0]
+
+
+def attainment_trend(*, org: OrgUnit, years: list[int]) -> list[dict]:
+    """One node's figures over several years: two queries."""
+    stored = {a["year"]: a for a in Attainment.objects.filter(org=org, year__in=years).values()}
+    quotas = dict(Quota.objects.filter(org=org, year__in=years).values_list("year", "admission_quota"))
+    out = []
+    for year in years:
+        att = stored.get(year, {})
+        quota = quotas.get(year, 0)
+        admitted = att.get("admitted", 0)
+        members = att.get("members_start", 0)
+        out.append(
+            {
+                "year": year,
+                "quota": quota,
+                "admitted": admitted,
+                "recognized": att.get("recognized", 0),
+                "sources": att.get("sources", 0),
+                "members_start": members,
+                "quota_pct": pct(admitted, quota),
+                "rate_pct_of_members": pct(admitted, members),
+            }
+        )
+    return out
+
+
+def leaf_admission_history(*, root: OrgUnit, years: list[int]) -> dict[int, dict[int, int]]:
+    """{org_id: {year: admitted}} for every node of the subtree: one query (flags use it)."""
+    out: dict[int, dict[int, int]] = {}
+    for org_id, year, admitted in Attainment.objects.filter(
+        org__path__startswith=root.path, year__in=years
+    ).values_list("org_id", "year", "admitted"):
+        out.setdefault(org_id, {})[year] = admitted
+    return out
+
+
+def last_admission_year(*, root: OrgUnit) -> dict[int, int]:
+    """{org_id: last year with an admission} over the stored attainment of the subtree."""
+    return dict(
+        Attainment.objects.filter(org__path__startswith=root.path, admitted__gt=0)
+        .values("org_id")
+        .annotate(last=Max("year"))
+        .values_list("org_id", "last")
+    )
+
+
+def quota_of(*, org: OrgUnit, year: int) -> Quota | None:
+    return Quota.objects.filter(org=org, year=year).select_related("updated_by").first()
+
+
+def quota_revisions(*, org: OrgUnit, year: int) -> QuerySet[QuotaRevision]:
+    return QuotaRevision.objects.filter(quota__org=org, quota__year=year).select_related("actor")
+
+
+def revisions_in_subtree(*, root: OrgUnit, year: int, limit: int = 50) -> QuerySet[QuotaRevision]:
+    return (
+        QuotaRevision.objects.filter(quota__org__path__startswith=root.path, quota__year=year)
+        .select_related("actor", "quota__org")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def mass_org_quotas(*, org: OrgUnit, year: int) -> QuerySet[MassOrgQuota]:
+    return MassOrgQuota.objects.filter(org=org, year=year).order_by("mass_org")
+
+
+def pipeline_funnel(*, root: OrgUnit) -> dict[str, int]:
+    """Candidates of the subtree (as it stands now) by current stage: one query."""
+    from recruitment.models import Candidate
+
+    return dict(
+        Candidate.objects.filter(org__path__startswith=root.path)
+        .values_list("stage")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+SECTOR_TARGET_ONE_A_YEAR = (Sector.RESIDENTIAL, Sector.PRIVATE)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Dashboard reads: flags, legal deadlines, year-end forecast. Each is a fixed number of queries.
+
+NO_ADMISSION_YEARS = 3  # "nhiều năm liền không kết nạp được đảng viên": this many full years in a row
+DECISION_DUE_WD = 60  # R-DECISION-DUE
+RECOGNITION_DECISION_DUE_WD = 30
+CEREMONY_DUE_WD = 30  # R-CEREMONY-DUE
+RECOGNITION_DUE_WD = 30  # R-RECOGNITION-DUE
+CERT_VALID_MONTHS = 60  # R-CERT-VALID
+
+
+@dataclass
+class Flag:
+    code: str
+    title: str
+    orgs: list = field(default_factory=list)  # [(org_id, name, detail)]
+
+
+def _subtree_orgs(root: OrgUnit) -> list[OrgUnit]:
+    return list(OrgUnit.objects.filter(path__startswith=root.path, is_active=True).only(*_ORG_COLUMNS).order_by("path"))
+
+
+def dashboard_flags(*, root: OrgUnit, year: int, orgs: list[OrgUnit] | None = None) -> list[Flag]:
+    """The seeds' rule targets, over the subtree: three queries."""
+    orgs = orgs if orgs is not None else _subtree_orgs(root)
+    years = list(range(year - NO_ADMISSION_YEARS, year + 1))
+    history = leaf_admission_history(root=root, years=years)
+    last = last_admission_year(root=root)
+
+    base_none = Flag("R-BASE-ZERO", f"Tổ chức cơ sở chưa kết nạp được đảng viên nào trong năm {year}")
+    streak = Flag(
+        "R-BRANCH-STREAK",
+        f"Chi bộ {NO_ADMISSION_YEARS} năm liền ({year - NO_ADMISSION_YEARS}–{year - 1}) không kết nạp được đảng viên",
+    )
+    residential = Flag(
+        "R-RESIDENTIAL-ONE", f"Chi bộ khu dân cư chưa đạt mục tiêu kết nạp ít nhất 1 đảng viên năm {year}"
+    )
+    private = Flag(
+        "R-PRIVATE-ONE", f"Chi bộ đơn vị kinh tế tư nhân chưa đạt mục tiêu kết nạp ít nhất 1 đảng viên năm {year}"
+    )
+    for org in orgs:
+        admitted = history.get(org.pk, {})
+        if org.kind == Kind.BASE and not admitted.get(year):
+            base_none.orgs.append((org.pk, org.name, ""))
+        is_leaf = org.kind == Kind.BRANCH or (org.kind == Kind.BASE and org.numchild == 0)
+        if not is_leaf:
+            continue
+        if all(not admitted.get(y) for y in range(year - NO_ADMISSION_YEARS, year)):
+            since = last.get(org.pk)
+            detail = f"lần gần nhất: năm {since}" if since else "chưa có số liệu kết nạp"
+            streak.orgs.append((org.pk, org.name, detail))
+        if not admitted.get(year):
+            if org.sector == Sector.RESIDENTIAL:
+                residential.orgs.append((org.pk, org.name, ""))
+            elif org.sector == Sector.PRIVATE:
+                private.orgs.append((org.pk, org.name, ""))
+    return [base_none, streak, residential, private]
+
+
+class _WorkdayCounter:
+    """Working days in (start, end] for many starts against one end: one holiday-override query in all."""
+
+    def __init__(self, start: dt.date, end: dt.date):
+        from recruitment import workdays
+
+        self.start = start
+        self.end = end
+        overrides = workdays._overrides(start, end)
+        self.cumulative: list[int] = []
+        total = 0
+        day = start
+        while day <= end:
+            if day != start and workdays._is_working(day, overrides):
+                total += 1
+            self.cumulative.append(total)
+            day += dt.timedelta(days=1)
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        return self.cumulative[(end - self.start).days] - self.cumulative[(start - self.start).days]
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    import calendar
+
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass
+class Overdue:
+    rule: str
+    title: str
+    items: list = field(default_factory=list)  # [(candidate_id, person name, branch name, start date, days)]
+
+
+def overdue_deadlines(*, root: OrgUnit, today: dt.date) -> list[Overdue]:
+    """Legal deadlines passed in the subtree (R-DECISION-DUE, R-CEREMONY-DUE, R-RECOGNITION-DUE): two queries."""
+    from recruitment.models import Candidate, Stage
+
+    rows = list(
+        Candidate.objects.filter(
+            org__path__startswith=root.path,
+            stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION, Stage.ADMITTED, Stage.PROBATIONARY],
+        ).values(
+            "pk",
+            "stage",
+            "branch_resolution_date",
+            "decision_date",
+            "decision_extended_days",
+            "ceremony_date",
+            "recognition_branch_resolution_date",
+            "person__full_name",
+            "org__name",
+        )
+    )
+    decision = Overdue("R-DECISION-DUE", "Quá 60 ngày làm việc kể từ nghị quyết chi bộ mà chưa có quyết định kết nạp")
+    ceremony = Overdue("R-CEREMONY-DUE", "Quá 30 ngày làm việc kể từ quyết định mà chưa tổ chức lễ kết nạp")
+    recognition = Overdue(
+        "R-RECOGNITION-DUE", "Quá 30 ngày làm việc sau khi hết 12 tháng dự bị mà chi bộ chưa xét công nhận chính thức"
+    )
+    starts = []
+    for r in rows:
+        for key in ("branch_resolution_date", "decision_date"):
+            if r[key]:
+                starts.append(r[key])
+        if r["ceremony_date"]:
+            starts.append(_add_months(r["ceremony_date"], 12))
+    starts = [s for s in starts if s <= today]
+    if not starts:
+        return [decision, ceremony, recognition]
+    counter = _WorkdayCounter(min(starts), today)
+    for r in rows:
+        name, branch = r["person__full_name"], r["org__name"]
+        if r["stage"] in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION) and r["branch_resolution_date"]:
+            start = r["branch_resolution_date"]
+            if start <= today:
+                days = counter.between(start, today)
+                if days > DECISION_DUE_WD + (r["decision_extended_days"] or 0):
+                    decision.items.append((r["pk"], name, branch, start, days))
+        elif r["stage"] == Stage.ADMITTED and r["decision_date"] and not r["ceremony_date"]:
+            start = r["decision_date"]
+            if start <= today:
+                days = counter.between(start, today)
+                if days > CEREMONY_DUE_WD:
+                    ceremony.items.append((r["pk"], name, branch, start, days))
+        elif r["stage"] == Stage.PROBATIONARY and r["ceremony_date"] and not r["recognition_branch_resolution_date"]:
+            start = _add_months(r["ceremony_date"], 12)  # R-PROBATION: 12 months from the ceremony
+            if start <= today:
+                days = counter.between(start, today)
+                if days > RECOGNITION_DUE_WD:
+                    recognition.items.append((r["pk"], name, branch, start, days))
+    for group in (decision, ceremony, recognition):
+        group.items.sort(key=lambda item: -item[4])
+    return [decision, ceremony, recognition]
+
+
+@dataclass
+class Forecast:
+    year: int
+    admitted: int
+    voted_in_time: int
+    voted_late: int
+    ready_in_time: int
+    ready_total: int
+    lead_days: int
+    quota: int
+    explanation: list[str]
+
+    @property
+    def total(self) -> int:
+        return self.admitted + self.voted_in_time + self.ready_in_time
+
+    @property
+    def quota_pct(self) -> float | None:
+        return pct(self.total, self.quota)
+
+
+def year_end_forecast(*, root: OrgUnit, year: int, today: dt.date, admitted: int, quota: int) -> Forecast:
+    """Admissions expected by 31/12 from the pipeline, using the legal lead times: two queries.
+
+    - voted by the branch (or base committee), no decision yet: the decision is due within 60 working days of
+      the branch resolution (R-DECISION-DUE), so those whose deadline falls before 31/12 are counted;
+    - a valid certificate (≤ 60 months, R-CERT-VALID) and an application on file: counted only if a branch
+      resolution today plus 60 working days still lands in the year."""
+    from recruitment import workdays
+    from recruitment.models import Candidate, Stage
+
+    year_end = dt.date(year, 12, 31)
+    rows = list(
+        Candidate.objects.filter(
+            org__path__startswith=root.path,
+            stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION, Stage.DOSSIER, Stage.COURSE_DONE],
+        ).values_list("stage", "branch_resolution_date", "certificate_date", "application_date")
+    )
+    voted_in_time = voted_late = ready_total = 0
+    horizon_start = today if today.year == year else dt.date(year, 1, 1)
+    lead_end = workdays.add_working_days(horizon_start, DECISION_DUE_WD) if year >= today.year else None
+    voted_dates = [r[1] for r in rows if r[0] in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION) and r[1]]
+    counter = _WorkdayCounter(min(voted_dates), year_end) if voted_dates and year >= today.year else None
+    for stage, branch_date, cert_date, application_date in rows:
+        if stage in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION):
+            if counter is not None and branch_date and branch_date <= year_end:
+                # Deadline inside the year <=> fewer than 60 working days remain between resolution and 31/12.
+                if counter.between(branch_date, year_end) >= DECISION_DUE_WD:
+                    voted_in_time += 1
+                else:
+                    voted_late += 1
+            else:
+                voted_late += 1
+        elif cert_date and application_date and _add_months(cert_date, CERT_VALID_MONTHS) >= today:
+            ready_total += 1
+    in_time = lead_end is not None and lead_end <= year_end and year >= today.year
+    ready_in_time = ready_total if in_time else 0
+    explanation = [
+        f"Đã kết nạp từ 01/01/{year} đến nay: {admitted}.",
+        f"Chi bộ đã biểu quyết đề nghị, chưa có quyết định: {voted_in_time + voted_late}; trong đó {voted_in_time} "
+        f"người có hạn quyết định (60 ngày làm việc từ nghị quyết chi bộ, R-DECISION-DUE) trước 31/12/{year}.",
+        f"Có giấy chứng nhận lớp nhận thức còn hạn (60 tháng, R-CERT-VALID) và đơn xin vào Đảng: {ready_total}; "
+        + (
+            f"xét kết nạp từ hôm nay thì quyết định chậm nhất ngày {lead_end:%d/%m/%Y}, còn trong năm: tính {ready_in_time}."
+            if in_time
+            else "không còn đủ 60 ngày làm việc trước cuối năm: không tính."
+        ),
+        f"Dự báo cả năm: {admitted} + {voted_in_time} + {ready_in_time} = {admitted + voted_in_time + ready_in_time}.",
+    ]
+    return Forecast(
+        year=year,
+        admitted=admitted,
+        voted_in_time=voted_in_time,
+        voted_late=voted_late,
+        ready_in_time=ready_in_time,
+        ready_total=ready_total,
+        lead_days=DECISION_DUE_WD,
+        quota=quota,
+        explanation=explanation,
+    )
