@@ -119,6 +119,15 @@ class Candidate(models.Model):
     exit_date = models.DateField("ngày ra khỏi danh sách", null=True, blank=True)
     exit_reason = models.CharField("lý do", max_length=500, blank=True)
 
+    # Computed due dates (recruitment.deadlines.due_fields), rewritten by the services on every change so the
+    # "due and overdue" page and the dashboards filter in SQL. Working days make them impossible to compute
+    # in SQL; a holiday correction in the admin recomputes the open ones.
+    decision_due = models.DateField("hạn quyết định kết nạp", null=True, blank=True, db_index=True)
+    ceremony_due = models.DateField("hạn tổ chức lễ kết nạp", null=True, blank=True, db_index=True)
+    probation_end = models.DateField("ngày hết thời gian dự bị", null=True, blank=True, db_index=True)
+    recognition_due = models.DateField("hạn xét công nhận chính thức", null=True, blank=True, db_index=True)
+    certificate_expiry = models.DateField("giấy chứng nhận hết hạn", null=True, blank=True, db_index=True)
+
     version = models.PositiveIntegerField(default=1)  # optimistic locking
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

@@ -361,7 +361,9 @@ def probation_end(ceremony_date: dt.date) -> dt.date:
 
 
 def check_probation(*, ceremony_date: dt.date | None, consideration_date: dt.date | None,
-                    decision_date: dt.date | None = None) -> Verdict:
+                    decision_date: dt.date | None = None, effective_date: dt.date | None = None) -> Verdict:
+    """Recognition considered and decided only after 12 months of probation. `effective_date`, when a
+    source states one (the workbook's "Ngày công nhận chính thức"), must be the end of probation."""
     source = _source(CHARTER_ART5, ceremony_date)
     if ceremony_date is None:
         return _v("R-PROBATION", False, f"Chưa có {field_label('ceremony_date')}: chưa tính được thời gian dự bị.",
@@ -373,6 +375,10 @@ def check_probation(*, ceremony_date: dt.date | None, consideration_date: dt.dat
         label, d = early[0]
         return _v("R-PROBATION", False, f"Thời gian dự bị 12 tháng kể từ lễ kết nạp {fmt(ceremony_date)} đến hết "
                   f"ngày {fmt(end)}; {label} ngày {fmt(d)} là trước khi hết thời gian dự bị.", source)
+    if effective_date is not None and effective_date != end:
+        return _v("R-PROBATION", False, f"Ngày công nhận chính thức ghi {fmt(effective_date)}, nhưng theo Điều lệ "
+                  f"công nhận có hiệu lực từ ngày hết 12 tháng dự bị: {fmt(end)} (lễ kết nạp {fmt(ceremony_date)}).",
+                  source)
     return _v("R-PROBATION", True, f"Hết 12 tháng dự bị ngày {fmt(end)}: công nhận chính thức có hiệu lực từ ngày "
               f"{fmt(end)}, dù quyết định ký ngày nào.", source)
 
@@ -465,6 +471,11 @@ def check_order(
 SHEET_CANNOT_CARRY = frozenset({"R-INTRODUCER", "R-DOSSIER-STALE"})
 
 
+def latest_milestone(candidate, *, before: str) -> tuple[str, dt.date] | None:
+    """The latest milestone (field, date) recorded on `candidate` for the stages before `before`."""
+    return _latest_previous(lambda name: getattr(candidate, name, None), before)
+
+
 def _latest_previous(values, to_stage: str) -> tuple[str, dt.date] | None:
     upto = PIPELINE if to_stage not in PIPELINE else PIPELINE[: PIPELINE.index(to_stage)]
     latest = None
@@ -493,7 +504,7 @@ def evaluate(*, candidate, person, to_stage: str, data: dict, today: dt.date | N
     verdicts = [check_order(
         from_stage=candidate.stage, to_stage=to_stage, skips_base=skips_base, step_dates=step_dates,
         previous=_latest_previous(values, to_stage), today=today,
-        allow_missing_date=partial and to_stage == Stage.DOSSIER,
+        allow_missing_date=partial and to_stage in (Stage.DOSSIER, Stage.FULL_MEMBER),
     )]
 
     def introducers():
@@ -533,10 +544,12 @@ def evaluate(*, candidate, person, to_stage: str, data: dict, today: dt.date | N
         ceremony = values("ceremony_date")
         consideration = values("recognition_branch_resolution_date")
         verdicts.append(check_probation(ceremony_date=ceremony, consideration_date=consideration,
-                                        decision_date=values("recognition_decision_date")))
-        verdicts.append(check_vote_branch(votes_for=values("recognition_votes_for"),
-                                          summoned=values("recognition_members_summoned"), on=consideration,
-                                          recognition=True))
+                                        decision_date=values("recognition_decision_date"),
+                                        effective_date=data.get("recognition_date")))
+        if not (partial and values("recognition_votes_for") is None):  # the sheet has no vote columns
+            verdicts.append(check_vote_branch(votes_for=values("recognition_votes_for"),
+                                              summoned=values("recognition_members_summoned"), on=consideration,
+                                              recognition=True))
         verdicts.append(check_recognition_due(probation_end_date=probation_end(ceremony) if ceremony else None,
                                               consideration_date=consideration))
         verdicts.append(check_decision_due(resolution_date=consideration,
