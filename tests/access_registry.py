@@ -5,9 +5,11 @@ new view with a new kind of id cannot slip past the 404 check. A provider gets (
 helpers) and returns an id that lies outside that persona's subtree.
 """
 
+import datetime as dt
 from collections.abc import Callable
 
 from conftest import World
+from recruitment.models import AwarenessClass
 
 # For each persona: a node outside its subtree (the sibling branch for branch staff, another city for boards).
 FOREIGN_ORG = {
@@ -26,10 +28,21 @@ def foreign_org(world: World, persona: str):
 
 Provider = Callable[[World, str, dict], int | str]
 
+
+def _foreign_class(world: World, persona: str):
+    """An awareness class organised by a node outside the persona's subtree."""
+    org = foreign_org(world, persona)
+    return AwarenessClass.objects.create(
+        code=f"T-LOP-{org.code}", name=f"Lớp nhận thức {org.name}", organiser=org,
+        start_date=dt.date(2025, 3, 3), end_date=dt.date(2025, 3, 7),
+    )
+
+
 PROVIDERS: dict[str, Provider] = {
     "org_id": lambda world, persona, make: foreign_org(world, persona).pk,
     "person_id": lambda world, persona, make: make["person"](foreign_org(world, persona)).pk,
     "candidate_id": lambda world, persona, make: make["person"](foreign_org(world, persona)).candidate.pk,
+    "class_id": lambda world, persona, make: _foreign_class(world, persona).pk,
 }
 
 # URL namespaces outside the matrix, with the reason.

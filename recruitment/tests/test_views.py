@@ -1,0 +1,443 @@
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import AuditLog
+from members.models import Introducer, Person
+from recruitment.models import AwarenessClass, Candidate, ClassEnrolment, Stage, Transition
+from tests.factories import CandidateFactory, PersonFactory
+
+D = dt.date
+
+
+def _candidate(org, *, name=None, stage=Stage.OUTSTANDING, cccd=None, **fields) -> Candidate:
+    extra = {"full_name": name} if name else {}
+    if cccd:
+        extra["cccd"] = cccd
+    person = PersonFactory(branch=org, **extra)
+    return CandidateFactory(person=person, org=org, stage=stage, **fields)
+
+
+def _at_dossier(org) -> Candidate:
+    """Someone whose dossier is complete: two official introducers, certificate, opinions."""
+    candidate = _candidate(
+        org, name="Phạm Thị Hồ Sơ", stage=Stage.DOSSIER, sympathiser_date=D(2025, 3, 1),
+        certificate_date=D(2025, 6, 1), certificate_number="CN-NTVĐ/001", application_date=D(2026, 1, 5),
+        personal_history_date=D(2026, 1, 10), opinions_date=D(2026, 2, 1),
+    )
+    for name in ("Nguyễn Văn Giới", "Trần Thị Thiệu"):
+        Introducer.objects.create(person=candidate.person, name=name, is_official_member=True, months_known=24,
+                                  introduced_on=D(2026, 1, 15))
+    return candidate
+
+
+def _step_post(candidate, to_stage, **fields):
+    data = {"step-to_stage": to_stage, "step-version": candidate.version}
+    data.update({f"step-{k}": v for k, v in fields.items()})
+    return data
+
+
+# ---------------------------------------------------------------- list
+
+
+@pytest.mark.django_db
+class TestCandidateList:
+    def test_it_lists_only_the_subtree_with_cccd_masked_for_the_board(self, world, client_for):
+        _candidate(world.branch, name="Nguyễn Thị Mai", cccd="022199001234")
+        _candidate(world.other_branch, name="Lê Văn Ngoài")
+        response = client_for(world.persona("board_city")).get(reverse("recruitment:candidate_list"))
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "Nguyễn Thị Mai" in body
+        assert "Lê Văn Ngoài" not in body
+        assert "022199001234" not in body
+        assert "••••••••1234" in body
+
+    def test_staff_see_the_full_cccd(self, world, client_for):
+        _candidate(world.branch, cccd="022199001234")
+        body = client_for(world.persona("staff_branch")).get(reverse("recruitment:candidate_list")).content.decode()
+        assert "022199001234" in body
+
+    def test_search_without_diacritics_and_htmx_returns_the_table_only(self, world, client_for):
+        _candidate(world.branch, name="Đặng Văn Đông")
+        _candidate(world.branch, name="Nguyễn Thị Mai")
+        client = client_for(world.persona("staff_branch"))
+        response = client.get(reverse("recruitment:candidate_list"), {"q": "dang van dong"}, HTTP_HX_REQUEST="true")
+        body = response.content.decode()
+        assert "Đặng Văn Đông" in body and "Nguyễn Thị Mai" not in body
+        assert "<html" not in body and 'id="candidates"' in body
+
+    def test_pages_hold_fifty(self, world, client_for):
+        for i in range(53):
+            _candidate(world.branch, name=f"Người Thứ {i:02d}")
+        client = client_for(world.persona("staff_branch"))
+        first = client.get(reverse("recruitment:candidate_list"))
+        assert len(first.context["page"].object_list) == 50
+        second = client.get(reverse("recruitment:candidate_list"), {"page": 2})
+        assert len(second.context["page"].object_list) == 3
+
+    def test_query_count_does_not_grow_with_the_rows(self, world, client_for):
+        client = client_for(world.persona("board_city"))
+        for i in range(3):
+            _candidate(world.branch, name=f"Ít {i}")
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("recruitment:candidate_list"))
+        for i in range(30):
+            _candidate(world.sibling, name=f"Nhiều {i}")
+        with CaptureQueriesContext(connection) as many:
+            client.get(reverse("recruitment:candidate_list"))
+        assert len(many) == len(few)
+
+    def test_overdue_filter(self, world, client_for):
+        today = dt.date.today()
+        _candidate(world.branch, name="Trễ Lễ", stage=Stage.ADMITTED, ceremony_due=today - dt.timedelta(days=2))
+        _candidate(world.branch, name="Còn Xa", stage=Stage.ADMITTED, ceremony_due=today + dt.timedelta(days=200))
+        body = client_for(world.persona("staff_branch")).get(
+            reverse("recruitment:candidate_list"), {"due": "overdue"}).content.decode()
+        assert "Trễ Lễ" in body and "Còn Xa" not in body
+
+
+# ---------------------------------------------------------------- create
+
+
+def _create_data(branch, **over):
+    data = {
+        "full_name": "Hoàng  Thị Lan", "birth_date": "12/04/2000", "gender": "nu", "ethnicity": "Kinh",
+        "religion": "Không", "cccd": "022300004567", "education": "dai_hoc", "occupation_group": "vien_chuc",
+        "branch": branch.pk, "source_date": "10/01/2026", "nominating_org": "doan_tn",
+    }
+    data.update(over)
+    return data
+
+
+@pytest.mark.django_db
+class TestCandidateCreate:
+    def test_staff_adds_an_outstanding_mass_to_its_branch(self, world, client_for):
+        client = client_for(world.persona("staff_branch"))
+        response = client.post(reverse("recruitment:candidate_create"), _create_data(world.branch))
+        person = Person.objects.get(cccd="022300004567")
+        assert response.status_code == 302
+        assert response.url == reverse("recruitment:person_detail", args=[person.pk])
+        assert person.full_name == "Hoàng Thị Lan"
+        assert person.candidate.stage == Stage.OUTSTANDING
+        assert person.candidate.source_date == D(2026, 1, 10)
+
+    def test_branch_outside_the_subtree_is_not_a_choice(self, world, client_for):
+        client = client_for(world.persona("staff_branch"))
+        response = client.post(reverse("recruitment:candidate_create"), _create_data(world.sibling))
+        assert response.status_code == 422
+        assert "branch" in response.context["form"].errors
+        assert not Person.objects.filter(cccd="022300004567").exists()
+
+    def test_duplicate_cccd_names_the_existing_record_when_visible(self, world, client_for):
+        existing = _candidate(world.branch, name="Vũ Văn Cũ", cccd="022300004567")
+        response = client_for(world.persona("board_city")).post(
+            reverse("recruitment:candidate_create"), _create_data(world.sibling))
+        body = response.content.decode()
+        assert response.status_code == 422
+        assert "Vũ Văn Cũ" in body and "Chi bộ Khu 1" in body
+        assert reverse("recruitment:person_detail", args=[existing.person_id]) in body
+        assert 'value="12/04/2000"' in body  # what was typed is kept
+
+    def test_duplicate_cccd_outside_the_subtree_does_not_leak_the_name(self, world, client_for):
+        _candidate(world.sibling, name="Vũ Văn Cũ", cccd="022300004567")
+        response = client_for(world.persona("staff_branch")).post(
+            reverse("recruitment:candidate_create"), _create_data(world.branch))
+        body = response.content.decode()
+        assert response.status_code == 422
+        assert "ngoài phạm vi" in body
+        assert "Vũ Văn Cũ" not in body and "Chi bộ Khu 2" not in body
+
+    def test_viewer_gets_403(self, world, client_for):
+        client = client_for(world.persona("viewer_city"))
+        assert client.get(reverse("recruitment:candidate_create")).status_code == 403
+        assert client.post(reverse("recruitment:candidate_create"), _create_data(world.branch)).status_code == 403
+
+
+# ---------------------------------------------------------------- person page
+
+
+@pytest.mark.django_db
+class TestPersonPage:
+    def test_reading_writes_an_audit_row_without_personal_data(self, world, client_for):
+        candidate = _candidate(world.branch, cccd="022199001234")
+        user = world.persona("board_city")
+        response = client_for(user).get(reverse("recruitment:person_detail", args=[candidate.person_id]))
+        assert response.status_code == 200
+        row = AuditLog.objects.get(action="person.view")
+        assert row.actor == user and row.object_id == str(candidate.person_id)
+        assert "022199001234" not in str(row.detail)
+
+    def test_viewer_reads_but_has_no_forms_and_writes_are_403(self, world, client_for):
+        candidate = _at_dossier(world.branch)
+        client = client_for(world.persona("viewer_city"))
+        body = client.get(reverse("recruitment:person_detail", args=[candidate.person_id])).content.decode()
+        assert "Phạm Thị Hồ Sơ" in body and 'id="step-form"' not in body
+        for name in ("step", "step_preview", "exit", "introducer_add", "person_edit"):
+            response = client.post(reverse(f"recruitment:{name}", args=[candidate.person_id]), {})
+            assert response.status_code == 403, name
+
+    def test_page_shows_timeline_introducers_and_next_step(self, world, client_for):
+        candidate = _at_dossier(world.branch)
+        body = client_for(world.persona("staff_branch")).get(
+            reverse("recruitment:person_detail", args=[candidate.person_id])).content.decode()
+        assert "Nguyễn Văn Giới" in body
+        assert "CN-NTVĐ/001" in body
+        assert "Bước tiếp theo: <strong>Chi bộ đề nghị kết nạp</strong>" in body
+        assert 'name="step-branch_votes_for"' in body
+
+    def test_chi_bo_co_so_goes_from_branch_resolution_to_decision(self, world, client_for):
+        candidate = _candidate(world.school, stage=Stage.BRANCH_RESOLUTION, branch_resolution_date=D(2026, 3, 2))
+        body = client_for(world.persona("board_city")).get(
+            reverse("recruitment:person_detail", args=[candidate.person_id])).content.decode()
+        assert "Bước tiếp theo: <strong>Có quyết định kết nạp</strong>" in body
+
+    def test_query_count_does_not_grow_with_history(self, world, client_for):
+        client = client_for(world.persona("staff_branch"))
+        small = _at_dossier(world.branch)
+        big = _at_dossier(world.branch)
+        for i in range(15):
+            big.person.phone = f"09{i:08d}"
+            big.person.save()
+            big.save()
+            Introducer.objects.create(person=big.person, name=f"Người {i}", introduced_on=D(2026, 1, 15))
+            Transition.objects.create(candidate=big, to_stage=Stage.DOSSIER, effective_date=D(2026, 1, 5),
+                                      org=world.branch, org_lineage=world.branch.lineage,
+                                      actor=world.persona("staff_branch"))
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("recruitment:person_detail", args=[small.person_id]))
+        with CaptureQueriesContext(connection) as many:
+            client.get(reverse("recruitment:person_detail", args=[big.person_id]))
+        assert len(many) == len(few)
+
+    def test_history_says_who_changed_what(self, world, client_for):
+        from recruitment import services
+
+        candidate = _candidate(world.branch)
+        staff = world.persona("staff_branch")
+        services.person_update(person=candidate.person, data={"phone": "0912345678"}, actor=staff,
+                               expected_version=candidate.person.version)
+        body = client_for(staff).get(reverse("recruitment:person_detail", args=[candidate.person_id])).content.decode()
+        assert "Điện thoại: – → 0912345678" in body
+        assert (staff.get_full_name() or staff.username) in body
+
+
+# ---------------------------------------------------------------- next step
+
+
+@pytest.mark.django_db
+class TestNextStep:
+    def test_branch_vote_below_two_thirds_is_refused_with_rule_id_and_input_kept(self, world, client_for):
+        candidate = _at_dossier(world.branch)
+        client = client_for(world.persona("staff_branch"))
+        data = _step_post(candidate, Stage.BRANCH_RESOLUTION, branch_resolution_date="02/03/2026",
+                          branch_votes_for=5, branch_members_summoned=9)
+        response = client.post(reverse("recruitment:step", args=[candidate.person_id]), data)
+        body = response.content.decode()
+        assert response.status_code == 422
+        assert "R-VOTE-BRANCH" in body and "chưa đạt 2/3" in body
+        assert 'value="02/03/2026"' in body and 'value="5"' in body and 'value="9"' in body
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.DOSSIER and candidate.branch_resolution_date is None
+
+    def test_exactly_two_thirds_is_recorded(self, world, client_for):
+        candidate = _at_dossier(world.branch)
+        client = client_for(world.persona("staff_branch"))
+        data = _step_post(candidate, Stage.BRANCH_RESOLUTION, branch_resolution_date="02/03/2026",
+                          branch_votes_for=6, branch_members_summoned=9)
+        response = client.post(reverse("recruitment:step", args=[candidate.person_id]), data)
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.BRANCH_RESOLUTION
+        assert candidate.branch_votes_for == 6
+        assert Transition.objects.filter(candidate=candidate, to_stage=Stage.BRANCH_RESOLUTION).exists()
+
+    def test_preview_shows_which_rules_pass_before_saving(self, world, client_for):
+        candidate = _at_dossier(world.branch)
+        client = client_for(world.persona("staff_branch"))
+        data = _step_post(candidate, Stage.BRANCH_RESOLUTION, branch_resolution_date="02/03/2026",
+                          branch_votes_for=5, branch_members_summoned=9)
+        response = client.post(reverse("recruitment:step_preview", args=[candidate.person_id]), data,
+                               HTTP_HX_REQUEST="true")
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert 'data-rule="R-VOTE-BRANCH" data-ok="0"' in body
+        assert 'data-rule="R-AGE-MIN" data-ok="1"' in body
+        assert 'data-rule="R-INTRODUCER" data-ok="1"' in body
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.DOSSIER
+
+    def test_stale_version_says_who_changed_it_and_keeps_the_input(self, world, client_for):
+        from recruitment import services
+
+        candidate = _at_dossier(world.branch)
+        old_version = candidate.version
+        other = world.persona("board_city")
+        services.candidate_advance(candidate=candidate, to_stage=Stage.BRANCH_RESOLUTION, actor=other,
+                                   data={"branch_resolution_date": D(2026, 3, 2), "branch_votes_for": 7,
+                                         "branch_members_summoned": 9})
+        data = _step_post(candidate, Stage.BRANCH_RESOLUTION, branch_resolution_date="03/03/2026",
+                          branch_votes_for=8, branch_members_summoned=9)
+        data["step-version"] = old_version
+        response = client_for(world.persona("staff_branch")).post(
+            reverse("recruitment:step", args=[candidate.person_id]), data)
+        body = response.content.decode()
+        assert response.status_code == 409
+        assert f"Hồ sơ đã được {other.get_full_name() or other.username} thay đổi lúc" in body
+        assert "vui lòng tải lại" in body
+        assert 'value="03/03/2026"' in body and 'value="8"' in body
+        candidate.refresh_from_db()
+        assert candidate.branch_votes_for == 7
+
+    def test_decision_by_a_node_without_authority_is_refused(self, world, client_for):
+        candidate = _candidate(world.branch, stage=Stage.BASE_RESOLUTION, certificate_date=D(2025, 6, 1),
+                               branch_resolution_date=D(2026, 3, 2), base_resolution_date=D(2026, 3, 10))
+        data = _step_post(candidate, Stage.ADMITTED, decision_date="20/03/2026", decision_number="123-QĐ/TU",
+                          deciding_org=world.base.pk)
+        response = client_for(world.persona("board_city")).post(
+            reverse("recruitment:step", args=[candidate.person_id]), data)
+        assert response.status_code == 422
+        assert "R-AUTHORITY" in response.content.decode()
+
+    def test_sympathiser_step_records_the_helping_member(self, world, client_for):
+        candidate = _candidate(world.branch, source_date=D(2025, 1, 10))
+        data = _step_post(candidate, Stage.SYMPATHISER, sympathiser_date="01/03/2025",
+                          helping_member="Đồng chí Lý Văn Giúp")
+        response = client_for(world.persona("staff_branch")).post(
+            reverse("recruitment:step", args=[candidate.person_id]), data)
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        candidate.person.refresh_from_db()
+        assert candidate.stage == Stage.SYMPATHISER
+        assert candidate.person.helping_member == "Đồng chí Lý Văn Giúp"
+
+    def test_exit_removes_from_the_list(self, world, client_for):
+        candidate = _candidate(world.branch, stage=Stage.SYMPATHISER, sympathiser_date=D(2025, 3, 1))
+        data = {"exit-version": candidate.version, "exit-to_stage": Stage.REMOVED, "exit-exit_date": "01/06/2025",
+                "exit-reason": "Chuyển công tác"}
+        response = client_for(world.persona("staff_branch")).post(
+            reverse("recruitment:exit", args=[candidate.person_id]), data)
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.REMOVED and candidate.exit_reason == "Chuyển công tác"
+
+    def test_introducer_is_added(self, world, client_for):
+        candidate = _candidate(world.branch)
+        data = {"intro-kind": "member", "intro-name": "Đỗ Văn Giới", "intro-is_official_member": "on",
+                "intro-months_known": 30, "intro-introduced_on": "15/01/2026"}
+        response = client_for(world.persona("staff_branch")).post(
+            reverse("recruitment:introducer_add", args=[candidate.person_id]), data)
+        assert response.status_code == 302
+        assert candidate.person.introducers.get().name == "Đỗ Văn Giới"
+
+
+@pytest.mark.django_db
+class TestPersonEdit:
+    def test_stale_person_edit_keeps_the_typed_name(self, world, client_for):
+        from recruitment import services
+
+        candidate = _candidate(world.branch, name="Ngô Văn Cũ")
+        person = candidate.person
+        version = person.version
+        services.person_update(person=person, data={"phone": "0900000000"}, actor=world.persona("board_city"),
+                               expected_version=version)
+        client = client_for(world.persona("staff_branch"))
+        form = client.get(reverse("recruitment:person_edit", args=[person.pk])).context["form"]
+        data = {k: v for k, v in form.initial.items() if v not in (None, False)}
+        data.update({"full_name": "Ngô Văn Mới", "birth_date": "17/05/1998", "version": version})
+        response = client.post(reverse("recruitment:person_edit", args=[person.pk]), data)
+        body = response.content.decode()
+        assert response.status_code == 422
+        assert "vui lòng tải lại" in body and 'value="Ngô Văn Mới"' in body
+        person.refresh_from_db()
+        assert person.full_name == "Ngô Văn Cũ"
+
+
+# ---------------------------------------------------------------- board and due
+
+
+@pytest.mark.django_db
+class TestBoardAndDue:
+    def test_board_columns_and_constant_queries(self, world, client_for):
+        client = client_for(world.persona("board_city"))
+        _candidate(world.branch, name="Cảm Tình Một", stage=Stage.SYMPATHISER)
+        with CaptureQueriesContext(connection) as few:
+            response = client.get(reverse("recruitment:board"))
+        body = response.content.decode()
+        assert "Cảm Tình Một" in body and body.count('class="board-col') == 9
+        for i, stage in enumerate([Stage.DOSSIER, Stage.ADMITTED, Stage.PROBATIONARY] * 8):
+            _candidate(world.sibling, name=f"Thẻ {i}", stage=stage)
+        with CaptureQueriesContext(connection) as many:
+            client.get(reverse("recruitment:board"))
+        assert len(many) == len(few)
+
+    def test_board_node_selector_rejects_foreign_nodes(self, world, client_for):
+        client = client_for(world.persona("staff_branch"))
+        assert client.get(reverse("recruitment:board"), {"org": world.sibling.pk}).status_code == 404
+        assert client.get(reverse("recruitment:board"), {"org": world.branch.pk}).status_code == 200
+
+    def test_due_page_lists_overdue_ceremonies_of_the_subtree(self, world, client_for):
+        today = dt.date.today()
+        _candidate(world.branch, name="Chờ Lễ Kết Nạp", stage=Stage.ADMITTED, ceremony_due=today - dt.timedelta(days=4))
+        _candidate(world.other_branch, name="Ngoài Phạm Vi", stage=Stage.ADMITTED,
+                   ceremony_due=today - dt.timedelta(days=4))
+        response = client_for(world.persona("board_city")).get(reverse("recruitment:due"))
+        body = response.content.decode()
+        assert "Chờ Lễ Kết Nạp" in body and "Ngoài Phạm Vi" not in body
+        assert "quá 4 ngày" in body
+        assert response.context["overdue_count"] == 1
+
+
+# ---------------------------------------------------------------- classes
+
+
+@pytest.mark.django_db
+class TestClasses:
+    def test_training_centre_opens_enrols_and_issues_certificates(self, world, client_for):
+        trainer = world.persona("training_city")
+        client = client_for(trainer)
+        response = client.post(reverse("recruitment:class_create"), {
+            "code": "T-LOP-01", "name": "Lớp nhận thức khóa 1/2026", "organiser": world.city.pk,
+            "start_date": "02/03/2026", "end_date": "06/03/2026", "place": "Trung tâm Chính trị",
+        })
+        klass = AwarenessClass.objects.get(code="T-LOP-01")
+        assert response.status_code == 302
+        a = _candidate(world.branch, name="Học Viên A", stage=Stage.SYMPATHISER, sympathiser_date=D(2025, 3, 1))
+        b = _candidate(world.sibling, name="Học Viên B", stage=Stage.SYMPATHISER, sympathiser_date=D(2025, 3, 1))
+        _candidate(world.other_branch, name="Học Viên Ngoài", stage=Stage.SYMPATHISER)
+        page = client.get(reverse("recruitment:class_detail", args=[klass.pk])).content.decode()
+        assert "Học Viên A" in page and "Học Viên Ngoài" not in page
+        response = client.post(reverse("recruitment:class_enrol", args=[klass.pk]), {"candidates": [a.pk, b.pk]})
+        assert response.status_code == 302
+        assert klass.enrolments.count() == 2
+        response = client.post(reverse("recruitment:class_results", args=[klass.pk]), {
+            f"result_{a.pk}": "dat", f"result_{b.pk}": "khong_dat",
+            "certificate_date": "06/03/2026", "number_prefix": "CN-T/",
+        })
+        assert response.status_code == 302
+        a.refresh_from_db()
+        b.refresh_from_db()
+        assert a.stage == Stage.COURSE_DONE and a.certificate_number == "CN-T/001"
+        assert b.stage == Stage.SYMPATHISER
+        assert ClassEnrolment.objects.get(candidate=b).result == "khong_dat"
+
+    def test_enrolling_someone_outside_the_organiser_subtree_is_refused(self, world, client_for):
+        klass = AwarenessClass.objects.create(code="T-LOP-02", name="Lớp", organiser=world.base,
+                                              start_date=D(2026, 3, 2), end_date=D(2026, 3, 6))
+        outsider = _candidate(world.school, stage=Stage.SYMPATHISER)
+        response = client_for(world.persona("training_city")).post(
+            reverse("recruitment:class_enrol", args=[klass.pk]), {"candidates": [outsider.pk]})
+        assert response.status_code == 422
+        assert not klass.enrolments.exists()
+
+    def test_staff_and_viewers_cannot_run_classes(self, world, client_for):
+        klass = AwarenessClass.objects.create(code="T-LOP-03", name="Lớp", organiser=world.city,
+                                              start_date=D(2026, 3, 2), end_date=D(2026, 3, 6))
+        client = client_for(world.persona("viewer_city"))
+        assert client.get(reverse("recruitment:class_detail", args=[klass.pk])).status_code == 200
+        assert client.get(reverse("recruitment:class_create")).status_code == 403
+        assert client.post(reverse("recruitment:class_enrol", args=[klass.pk]), {}).status_code == 403
+        assert client.post(reverse("recruitment:class_results", args=[klass.pk]), {}).status_code == 403
