@@ -488,7 +488,7 @@ def _after_quota_change(quota: Quota, *, actor, request, created: bool) -> None:
     """Keep the materialised quota columns exact at once (two small updates), without a full recompute."""
     org = quota.org
     Attainment.objects.filter(org=org, year=quota.year).update(quota=quota.admission_quota)
-    parent = org.get_parent()
+    parent = OrgUnit.objects.filter(path=org.path[: -OrgUnit.steplen]).first() if org.depth > 1 else None
     if parent is not None:
         children = OrgUnit.objects.filter(path__startswith=parent.path, depth=parent.depth + 1).values_list(
             "pk", flat=True

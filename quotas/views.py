@@ -294,7 +294,7 @@ def quota_edit(request: HttpRequest, org_id: int) -> HttpResponse:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, f"Đã lưu chỉ tiêu năm {year} của {org.name}.")
-                parent = org.get_parent()
+                parent = OrgUnit.objects.filter(path=org.path[: -OrgUnit.steplen]).first() if org.depth > 1 else None
                 target = parent if parent is not None and parent.path.startswith(_user_path(request)) else org
                 return redirect(f"{reverse('quotas:allocation_org', args=[target.pk])}?year={year}")
     else:
