@@ -358,9 +358,7 @@ def overdue_deadlines(*, root: OrgUnit, today: dt.date) -> list[Overdue]:
         if r["ceremony_date"]:
             starts.append(_add_months(r["ceremony_date"], 12))
     starts = [s for s in starts if s <= today]
-    if not starts:
-        return [decision, ceremony, recognition]
-    counter = _WorkdayCounter(min(starts), today)
+    counter = _WorkdayCounter(min(starts, default=today), today)  # always one override query: constant count
     for r in rows:
         name, branch = r["person__full_name"], r["org__name"]
         if r["stage"] in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION) and r["branch_resolution_date"]:
@@ -428,7 +426,7 @@ def year_end_forecast(*, root: OrgUnit, year: int, today: dt.date, admitted: int
     horizon_start = today if today.year == year else dt.date(year, 1, 1)
     lead_end = workdays.add_working_days(horizon_start, DECISION_DUE_WD) if year >= today.year else None
     voted_dates = [r[1] for r in rows if r[0] in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION) and r[1]]
-    counter = _WorkdayCounter(min(voted_dates), year_end) if voted_dates and year >= today.year else None
+    counter = _WorkdayCounter(min(voted_dates, default=year_end), year_end) if year >= today.year else None
     for stage, branch_date, cert_date, application_date in rows:
         if stage in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION):
             if counter is not None and branch_date and branch_date <= year_end:

@@ -49,3 +49,52 @@ def test_it_recomputes_whole_year_with_members_and_quota(world):
     assert (base.members_start, base.quota, base.allocated_to_children, base.admitted, base.sources) == (50, 3, 2, 1, 0)
     assert Attainment.objects.get(org=world.sibling, year=2025).admitted == 0
     assert not Attainment.objects.filter(year=2024).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_changes_in_one_branch_queues_one_worker_run(world, monkeypatch):
+    from quotas import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.attainment_process_pending, "delay", lambda: sent.append(1))
+    for i in range(5):
+        _admit(world, world.branch, dt.date(2025, 2, 1 + i))
+        attainment_schedule_recompute(lineage=world.branch.lineage, year=2025)
+    assert sent == [1]
+    assert set(AttainmentPending.objects.values_list("org_id", "year")) == {
+        (org.pk, 2025) for org in (world.province, world.city, world.base, world.branch)
+    }
+    # A change elsewhere adds only its new node; one more run is queued for it.
+    _admit(world, world.other_branch, dt.date(2025, 3, 1))
+    attainment_schedule_recompute(lineage=world.other_branch.lineage, year=2025)
+    assert len(sent) == 2
+
+    tasks.attainment_process_pending()
+    assert not AttainmentPending.objects.exists()
+    figures = dict(Attainment.objects.filter(year=2025).values_list("org__code", "admitted"))
+    assert figures == {"T": 6, "T.C": 5, "T.C.A": 5, "T.C.A.1": 5, "T.O": 1, "T.O.X": 1, "T.O.X.1": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_taken_while_a_change_arrives_is_queued_again(world, monkeypatch):
+    from quotas import services, tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.attainment_process_pending, "delay", lambda: sent.append(1))
+    attainment_schedule_recompute(lineage=world.branch.lineage, year=2025)
+    claimed = services.attainment_claim_pending()  # the worker took the rows and is computing...
+    assert claimed == {2025: {world.province.pk, world.city.pk, world.base.pk, world.branch.pk}}
+    attainment_schedule_recompute(lineage=world.branch.lineage, year=2025)  # ...when another change lands
+    assert len(sent) == 2
+    assert AttainmentPending.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_the_command_recomputes_one_subtree(world):
+    from django.core.management import call_command
+
+    _admit(world, world.branch, dt.date(2025, 3, 4))
+    _admit(world, world.other_branch, dt.date(2025, 3, 4))
+    call_command("recompute_attainment", "--year", "2025", "--org", "T.C", stdout=open("/dev/null", "w"))
+    figures = dict(Attainment.objects.filter(year=2025).values_list("org__code", "admitted"))
+    assert figures == {"T.C": 1, "T.C.A": 1, "T.C.A.1": 1, "T.C.A.2": 0, "T.C.B": 0}
