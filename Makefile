@@ -31,6 +31,18 @@ test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run -v0
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The production shape for real: gunicorn, both Celery workers and beat through scripts/ (the commands
+# docker-compose.yml runs) against the local PostgreSQL and Redis, driven over HTTP. Own database ptdv_smoke.
+smoke: $(STAMP)
+	$(BIN)/python tests/smoke/run.py
+
+# pg_dump -Fc / pg_restore of DATABASE_URL (see docs/deploy.md). BACKUP_FILE=path picks the file.
+backup:
+	scripts/backup
+
+restore:
+	scripts/restore
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

@@ -44,7 +44,7 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "core.storage.StaticStorage"},
 }
 
 CELERY_TASK_ALWAYS_EAGER = False
