@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Max, QuerySet
 
-from orgs.models import Kind, OrgUnit, Sector
+from orgs.models import Kind, OrgUnit, OrgYearStat, Sector
 from quotas.models import Attainment, MassOrgQuota, Quota, QuotaRevision
 from quotas.services import empty_by_group
 
@@ -86,7 +86,7 @@ _ORG_COLUMNS = ("pk", "code", "name", "kind", "sector", "path", "depth", "numchi
 
 
 def _rows_for(orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit]) -> list[AttainmentRow]:
-    """Attainment of `orgs` for `year`: materialised counts, live quotas. Three queries whatever the size."""
+    """Attainment of `orgs` for `year`: materialised counts, live quotas and members. Four queries whatever the size."""
     ids = [org.pk for org in orgs]
     stored = {a.org_id: a for a in Attainment.objects.filter(year=year, org_id__in=ids)}
     quotas = {
@@ -96,6 +96,20 @@ def _rows_for(orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit])
         )
     }
     step = OrgUnit.steplen
+    # Members at the start of the year read live (entered per node for its own members, summed over the
+    # subtree), so a corrected count shows at once, without waiting for a recompute.
+    listed = {org.path: org.pk for org in orgs}
+    members: dict[int, int] = {}
+    if orgs:
+        top = min(orgs, key=lambda o: o.depth)
+        stats = OrgYearStat.objects.filter(year=year, org__path__startswith=top.path).values_list(
+            "org__path", "members_start"
+        )
+        for path, count in stats:
+            for end in range(len(top.path), len(path) + 1, step):
+                pk = listed.get(path[:end])
+                if pk is not None:
+                    members[pk] = members.get(pk, 0) + count
     allocated: dict[str, int] = {}
     for q in quotas.values():
         parent_path = q["org__path"][:-step]
@@ -116,7 +130,6 @@ def _rows_for(orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit])
         )
         att = stored.get(org.pk)
         if att is not None:
-            row.members_start = att.members_start
             row.admitted = att.admitted
             row.recognized = att.recognized
             row.sources = att.sources
@@ -128,6 +141,7 @@ def _rows_for(orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit])
             row.source_quota = q["source_quota"]
             row.quota_version = q["version"]
         row.allocated_to_children = allocated.get(org.path, 0)
+        row.members_start = members.get(org.pk, 0)
         rows.append(row)
     return rows
 
