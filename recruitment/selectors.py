@@ -7,6 +7,7 @@ from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
+from core.text import mask_cccd
 from members.models import Person
 from members.selectors import person_search
 from orgs.models import Kind, OrgUnit
@@ -297,7 +298,51 @@ class HistoryEntry:
     changes: list[tuple[str, str, str]]
 
 
-def _history_entries(records: list, label: str, skip: set[str]) -> list[HistoryEntry]:
+def _cap(text) -> str:
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+class _Formatter:
+    """Shows history values as users know them: dates dd/mm/yyyy, choice labels, names of linked rows
+    (fetched once per model for the whole page), the CCCD masked."""
+
+    def __init__(self, records: list):
+        ids: dict[type, set] = {}
+        for record in records:
+            for field_obj in record.instance_type._meta.fields:
+                if field_obj.is_relation and field_obj.name not in HISTORY_SKIP:
+                    value = getattr(record, field_obj.attname, None)
+                    if value is not None:
+                        ids.setdefault(field_obj.related_model, set()).add(value)
+        self.names = {
+            model: {obj.pk: str(obj) for obj in model.objects.filter(pk__in=pks).only("pk", _name_field(model))}
+            for model, pks in ids.items()
+        }
+
+    def __call__(self, field_obj, value) -> str:
+        if value in (None, ""):
+            return "–"
+        if field_obj.name == "cccd":
+            return mask_cccd(value)
+        if field_obj.is_relation:
+            return self.names.get(field_obj.related_model, {}).get(value, str(value))
+        if field_obj.choices:
+            return str(dict(field_obj.flatchoices).get(value, value))
+        if field_obj.name == "course_result":
+            return str(dict(ClassEnrolment.Result.choices).get(value, value))
+        if isinstance(value, bool):
+            return "Có" if value else "Không"
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.strftime("%d/%m/%Y")
+        return str(value)
+
+
+def _name_field(model) -> str:
+    return "full_name" if model is Person else "name"
+
+
+def _history_entries(records: list, label: str, fmt: _Formatter) -> list[HistoryEntry]:
     entries = []
     previous = None
     for record in records:  # oldest first
@@ -309,44 +354,32 @@ def _history_entries(records: list, label: str, skip: set[str]) -> list[HistoryE
         else:
             changes = []
             for field_obj in record.instance_type._meta.fields:
-                name = field_obj.attname
-                if name in skip or field_obj.name in skip:
+                if field_obj.name in HISTORY_SKIP:
                     continue
-                old, new = getattr(previous, name, None), getattr(record, name, None)
+                old, new = getattr(previous, field_obj.attname, None), getattr(record, field_obj.attname, None)
                 if old != new:
-                    changes.append((str(field_obj.verbose_name).capitalize(), _fmt(old), _fmt(new)))
+                    changes.append((_cap(field_obj.verbose_name), fmt(field_obj, old), fmt(field_obj, new)))
             if changes:
                 entries.append(HistoryEntry(record.history_date, who, f"Sửa {label}", changes))
         previous = record
     return entries
 
 
-def _fmt(value) -> str:
-    if value in (None, ""):
-        return "–"
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y")
-    return str(value)
-
-
-HISTORY_SKIP = {"id", "version", "updated_at", "updated_by_id", "updated_by", "name_folded", "person_id", "person",
-                "sympathiser_lineage", "admitted_lineage", "recognized_lineage", "cccd"}
+# Bookkeeping and derived values (lineage snapshots, computed due dates) are not edits anyone made.
+HISTORY_SKIP = {
+    "id", "version", "updated_at", "updated_by", "name_folded", "person", "sympathiser_lineage", "admitted_lineage",
+    "recognized_lineage", "decision_due", "ceremony_due", "probation_end", "recognition_due", "certificate_expiry",
+}
 
 
 def history(candidate: Candidate, *, limit: int = 50) -> list[HistoryEntry]:
-    """Who changed what and when, from django-simple-history, newest first. CCCD changes are named, not shown."""
-    person = candidate.person
-    person_records = list(person.history.select_related("history_user").order_by("history_date", "history_id"))
+    """Who changed what and when, from django-simple-history, newest first."""
+    person_records = list(candidate.person.history.select_related("history_user").order_by("history_date", "history_id"))
     candidate_records = list(candidate.history.select_related("history_user").order_by("history_date", "history_id"))
-    entries = _history_entries(person_records, "hồ sơ cá nhân", HISTORY_SKIP) + _history_entries(
-        candidate_records, "quá trình phát triển", HISTORY_SKIP
+    fmt = _Formatter(person_records + candidate_records)
+    entries = _history_entries(person_records, "hồ sơ cá nhân", fmt) + _history_entries(
+        candidate_records, "quá trình phát triển", fmt
     )
-    previous = None
-    for record in person_records:
-        if previous is not None and previous.cccd != record.cccd:
-            who = record.history_user.get_full_name() if record.history_user else ""
-            entries.append(HistoryEntry(record.history_date, who, "Sửa hồ sơ cá nhân", [("Số CCCD", "(đã che)", "(đã che)")]))
-        previous = record
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
 

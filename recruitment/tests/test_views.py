@@ -367,7 +367,7 @@ class TestBoardAndDue:
         with CaptureQueriesContext(connection) as few:
             response = client.get(reverse("recruitment:board"))
         body = response.content.decode()
-        assert "Cảm Tình Một" in body and body.count('class="board-col') == 9
+        assert "Cảm Tình Một" in body and body.count('class="card board-col') == 9
         for i, stage in enumerate([Stage.DOSSIER, Stage.ADMITTED, Stage.PROBATIONARY] * 8):
             _candidate(world.sibling, name=f"Thẻ {i}", stage=stage)
         with CaptureQueriesContext(connection) as many:
@@ -441,3 +441,4 @@ class TestClasses:
         assert client.get(reverse("recruitment:class_create")).status_code == 403
         assert client.post(reverse("recruitment:class_enrol", args=[klass.pk]), {}).status_code == 403
         assert client.post(reverse("recruitment:class_results", args=[klass.pk]), {}).status_code == 403
+
