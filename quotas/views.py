@@ -145,7 +145,7 @@ def dashboard_org(request: HttpRequest, org_id: int) -> HttpResponse:
         if year >= today.year
         else None
     )
-    crumbs = list(ancestors(org).filter(path__startswith=request.user.org.path if request.user.org_id else ""))
+    crumbs = _crumbs(request, org)
     pending = AttainmentPending.objects.filter(year=year, org_id=org.pk).exists()
     context = {
         "org": org,
@@ -230,7 +230,7 @@ def allocation_org(request: HttpRequest, org_id: int) -> HttpResponse:
         "mass_org_quotas": selectors.mass_org_quotas(org=org, year=year),
         "mass_form": MassOrgQuotaForm(),
         "can_set_mass": request.user.can_manage_quotas and (request.user.org_id == org.pk or request.user.is_superuser),
-        "crumbs": list(ancestors(org).filter(path__startswith=request.user.org.path if request.user.org_id else "")),
+        "crumbs": _crumbs(request, org),
         "mass_orgs": dict(MassOrg.choices),
     }
     return render(request, "quotas/allocation.html", context)
@@ -319,6 +319,12 @@ def quota_edit(request: HttpRequest, org_id: int) -> HttpResponse:
             "revisions": selectors.quota_revisions(org=org, year=year),
         },
     )
+
+
+def _crumbs(request: HttpRequest, org: OrgUnit) -> list[OrgUnit]:
+    """Visible ancestors, root first. Includes the node itself in the query so the count never drops to zero."""
+    chain = ancestors(org, include_self=True).filter(path__startswith=_user_path(request))
+    return [a for a in chain if a.pk != org.pk]
 
 
 def _user_path(request: HttpRequest) -> str:
