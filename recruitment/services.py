@@ -579,3 +579,30 @@ def class_record_results(*, awareness_class: AwarenessClass, results: dict[int, 
     audit(action="class.results", actor=actor, obj=awareness_class, org=awareness_class.organiser,
           detail={"passed": len(passed), "recorded": len(todo)})
     return len(passed)
+
+
+# --- stored due dates ------------------------------------------------------------------------------
+
+DUE_FIELDS = [kind.field for kind in deadlines.DEADLINE_KINDS]
+
+
+@transaction.atomic
+def deadlines_refresh(*, candidate_ids: list[int] | None = None, batch: int = 500) -> int:
+    """Recompute the stored due dates (e.g. after a holiday correction in the admin). Returns rows changed."""
+    from recruitment.workdays import preloaded
+
+    qs = Candidate.objects.exclude(stage__in=EXITS).only("pk", "stage", *DUE_FIELDS, "branch_resolution_date",
+                                                         "decision_extended_days", "decision_date", "ceremony_date",
+                                                         "certificate_date")
+    if candidate_ids is not None:
+        qs = qs.filter(pk__in=candidate_ids)
+    changed = []
+    with preloaded(dt.date(2015, 1, 1), dt.date.today() + dt.timedelta(days=3 * 365)):
+        for candidate in qs.iterator(chunk_size=batch):
+            fresh = deadlines.due_fields(candidate)
+            if any(getattr(candidate, name) != value for name, value in fresh.items()):
+                for name, value in fresh.items():
+                    setattr(candidate, name, value)
+                changed.append(candidate)
+    Candidate.objects.bulk_update(changed, DUE_FIELDS, batch_size=batch)
+    return len(changed)

@@ -6,6 +6,8 @@ Every legal deadline of DOMAIN.md §4 counts in these days.
 """
 
 import datetime as dt
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import holidays as holidays_lib
@@ -18,12 +20,33 @@ def _official_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(holidays_lib.country_holidays("VN", years=[year]).keys())
 
 
+# (start, end, overrides, memo) loaded once by `preloaded()` for bulk work (demo, recomputing due dates).
+_PRELOADED: ContextVar[tuple[dt.date, dt.date, dict[dt.date, bool], dict] | None] = ContextVar(
+    "workdays_preloaded", default=None)
+
+
 def _overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    """Admin corrections in [start, end]: date -> is_holiday. One query per calculation."""
+    """Admin corrections in [start, end]: date -> is_holiday. One query per calculation, none when preloaded."""
     from recruitment.models import HolidayOverride
 
     lo, hi = min(start, end), max(start, end)
+    loaded = _PRELOADED.get()
+    if loaded is not None and loaded[0] <= lo and hi <= loaded[1]:
+        return loaded[2]
     return dict(HolidayOverride.objects.filter(date__range=(lo, hi)).values_list("date", "is_holiday"))
+
+
+@contextmanager
+def preloaded(start: dt.date, end: dt.date):
+    """Load the overrides of [start, end] once for many calculations (a bulk job, not a web request)."""
+    from recruitment.models import HolidayOverride
+
+    overrides = dict(HolidayOverride.objects.filter(date__range=(start, end)).values_list("date", "is_holiday"))
+    token = _PRELOADED.set((start, end, overrides, {}))
+    try:
+        yield
+    finally:
+        _PRELOADED.reset(token)
 
 
 def _is_working(d: dt.date, overrides: dict[dt.date, bool]) -> bool:
@@ -47,14 +70,20 @@ def add_working_days(start: dt.date, n: int) -> dt.date:
     """The n-th working day after `start` (start itself not counted); n < 0 walks backwards; n == 0 is start."""
     if n == 0:
         return start
-    step = ONE_DAY if n > 0 else -ONE_DAY
     overrides = _overrides(start, _horizon(start, n))
+    loaded = _PRELOADED.get()
+    memo = loaded[3] if loaded is not None and overrides is loaded[2] else None
+    if memo is not None and (start, n) in memo:
+        return memo[(start, n)]
+    step = ONE_DAY if n > 0 else -ONE_DAY
     remaining = abs(n)
     day = start
     while remaining:
         day += step
         if _is_working(day, overrides):
             remaining -= 1
+    if memo is not None:
+        memo[(start, n)] = day
     return day
 
 
