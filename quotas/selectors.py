@@ -336,66 +336,39 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 class Overdue:
     rule: str
     title: str
-    items: list = field(default_factory=list)  # [(candidate_id, person name, branch name, start date, days)]
+    items: list = field(default_factory=list)  # [(person_id, person name, branch name, due date, days late)]
 
 
 def overdue_deadlines(*, root: OrgUnit, today: dt.date) -> list[Overdue]:
-    """Legal deadlines passed in the subtree (R-DECISION-DUE, R-CEREMONY-DUE, R-RECOGNITION-DUE): two queries."""
-    from recruitment.models import Candidate, Stage
+    """Legal deadlines passed in the subtree (R-DECISION-DUE, R-CEREMONY-DUE, R-RECOGNITION-DUE): one query over
+    the due dates the pipeline services store (recruitment.deadlines), filtered in SQL."""
+    from recruitment.deadlines import KINDS_BY_KEY, overdue_q
+    from recruitment.models import Candidate
 
-    rows = list(
-        Candidate.objects.filter(
-            org__path__startswith=root.path,
-            stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION, Stage.ADMITTED, Stage.PROBATIONARY],
-        ).values(
-            "pk",
-            "stage",
-            "branch_resolution_date",
-            "decision_date",
-            "decision_extended_days",
-            "ceremony_date",
-            "recognition_branch_resolution_date",
-            "person__full_name",
-            "org__name",
-        )
+    groups = {
+        "decision": Overdue(
+            "R-DECISION-DUE", "Quá 60 ngày làm việc kể từ nghị quyết chi bộ mà chưa có quyết định kết nạp"
+        ),
+        "ceremony": Overdue("R-CEREMONY-DUE", "Quá 30 ngày làm việc kể từ quyết định mà chưa tổ chức lễ kết nạp"),
+        "recognition": Overdue(
+            "R-RECOGNITION-DUE",
+            "Quá 30 ngày làm việc sau khi hết 12 tháng dự bị mà chi bộ chưa xét công nhận chính thức",
+        ),
+    }
+    rows = (
+        Candidate.objects.filter(org__path__startswith=root.path)
+        .filter(overdue_q(today=today, kinds=list(groups)))
+        .values("person_id", "stage", "person__full_name", "org__name", *(KINDS_BY_KEY[k].field for k in groups))
     )
-    decision = Overdue("R-DECISION-DUE", "Quá 60 ngày làm việc kể từ nghị quyết chi bộ mà chưa có quyết định kết nạp")
-    ceremony = Overdue("R-CEREMONY-DUE", "Quá 30 ngày làm việc kể từ quyết định mà chưa tổ chức lễ kết nạp")
-    recognition = Overdue(
-        "R-RECOGNITION-DUE", "Quá 30 ngày làm việc sau khi hết 12 tháng dự bị mà chi bộ chưa xét công nhận chính thức"
-    )
-    starts = []
     for r in rows:
-        for key in ("branch_resolution_date", "decision_date"):
-            if r[key]:
-                starts.append(r[key])
-        if r["ceremony_date"]:
-            starts.append(_add_months(r["ceremony_date"], 12))
-    starts = [s for s in starts if s <= today]
-    counter = _WorkdayCounter(min(starts, default=today), today)  # always one override query: constant count
-    for r in rows:
-        name, branch = r["person__full_name"], r["org__name"]
-        if r["stage"] in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION) and r["branch_resolution_date"]:
-            start = r["branch_resolution_date"]
-            if start <= today:
-                days = counter.between(start, today)
-                if days > DECISION_DUE_WD + (r["decision_extended_days"] or 0):
-                    decision.items.append((r["pk"], name, branch, start, days))
-        elif r["stage"] == Stage.ADMITTED and r["decision_date"] and not r["ceremony_date"]:
-            start = r["decision_date"]
-            if start <= today:
-                days = counter.between(start, today)
-                if days > CEREMONY_DUE_WD:
-                    ceremony.items.append((r["pk"], name, branch, start, days))
-        elif r["stage"] == Stage.PROBATIONARY and r["ceremony_date"] and not r["recognition_branch_resolution_date"]:
-            start = _add_months(r["ceremony_date"], 12)  # R-PROBATION: 12 months from the ceremony
-            if start <= today:
-                days = counter.between(start, today)
-                if days > RECOGNITION_DUE_WD:
-                    recognition.items.append((r["pk"], name, branch, start, days))
-    for group in (decision, ceremony, recognition):
+        for key, group in groups.items():
+            spec = KINDS_BY_KEY[key]
+            due = r[spec.field]
+            if r["stage"] in spec.stages and due is not None and due < today:
+                group.items.append((r["person_id"], r["person__full_name"], r["org__name"], due, (today - due).days))
+    for group in groups.values():
         group.items.sort(key=lambda item: -item[4])
-    return [decision, ceremony, recognition]
+    return list(groups.values())
 
 
 @dataclass
@@ -434,16 +407,22 @@ def year_end_forecast(*, root: OrgUnit, year: int, today: dt.date, admitted: int
         Candidate.objects.filter(
             org__path__startswith=root.path,
             stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION, Stage.DOSSIER, Stage.COURSE_DONE],
-        ).values_list("stage", "branch_resolution_date", "certificate_date", "application_date")
+        ).values_list("stage", "branch_resolution_date", "certificate_date", "application_date", "decision_due")
     )
     voted_in_time = voted_late = ready_total = 0
     horizon_start = today if today.year == year else dt.date(year, 1, 1)
     lead_end = workdays.add_working_days(horizon_start, DECISION_DUE_WD) if year >= today.year else None
     voted_dates = [r[1] for r in rows if r[0] in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION) and r[1]]
     counter = _WorkdayCounter(min(voted_dates, default=year_end), year_end) if year >= today.year else None
-    for stage, branch_date, cert_date, application_date in rows:
+    for stage, branch_date, cert_date, application_date, decision_due in rows:
         if stage in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION):
-            if counter is not None and branch_date and branch_date <= year_end:
+            if decision_due is not None and year >= today.year:
+                # The due date the pipeline stored (recruitment.deadlines, extension included).
+                if decision_due <= year_end:
+                    voted_in_time += 1
+                else:
+                    voted_late += 1
+            elif counter is not None and branch_date and branch_date <= year_end:
                 # Deadline inside the year <=> fewer than 60 working days remain between resolution and 31/12.
                 if counter.between(branch_date, year_end) >= DECISION_DUE_WD:
                     voted_in_time += 1

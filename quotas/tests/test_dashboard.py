@@ -10,6 +10,7 @@ from orgs.models import Kind, OrgUnit, Sector
 from quotas.demo import load_demo as load_quota_demo
 from quotas.services import attainment_recompute, quota_set
 from quotas.tests.synthetic import add_candidates
+from recruitment.deadlines import due_fields
 from recruitment.models import Candidate, Stage
 from tests.factories import PersonFactory, make_org
 
@@ -71,12 +72,15 @@ def test_the_dashboard_shows_children_pace_flags_and_forecast(world, client_for)
         admitted_lineage=world.branch.lineage,
     )
     voted = PersonFactory(branch=world.sibling)
-    Candidate.objects.create(
+    late = Candidate(
         person=voted,
         org=world.sibling,
         stage=Stage.BRANCH_RESOLUTION,
         branch_resolution_date=dt.date(year - 1, 6, 1),  # long past its 60 working days
     )
+    for name, value in due_fields(late).items():  # the due dates the pipeline services store
+        setattr(late, name, value)
+    late.save()
     for y in range(year - 3, year + 1):
         attainment_recompute(year=y)
     html = (
