@@ -48,7 +48,7 @@ def test_it_recomputes_whole_year_with_members_and_quota(world):
     base = Attainment.objects.get(org=world.base, year=2025)
     assert (base.members_start, base.quota, base.allocated_to_children, base.admitted, base.sources) == (50, 3, 2, 1, 0)
     assert Attainment.objects.get(org=world.sibling, year=2025).admitted == 0
-    assert not Attainment.objects.filter(year=2024).exists()
+    assert not Attainment.objects.filter(year=2024, org__code__startswith="T").exists()  # the demo may hold 2024
 
 
 @pytest.mark.django_db(transaction=True)
