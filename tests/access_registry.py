@@ -38,11 +38,24 @@ def _foreign_class(world: World, persona: str):
     )
 
 
+def _foreign_job(world: World, persona: str):
+    """A finished document of a node outside the persona's subtree (import jobs: reports/tests/test_views.py)."""
+    from django.core.files.base import ContentFile
+
+    from core.models import Job
+
+    job = Job.objects.create(kind="export", status=Job.Status.DONE, org=foreign_org(world, persona),
+                             params={"year": 2025, "kind": "results", "format": "pdf"})
+    job.file.save(f"matrix-{job.pk}.pdf", ContentFile(b"%PDF-1.7"), save=True)
+    return job
+
+
 PROVIDERS: dict[str, Provider] = {
     "org_id": lambda world, persona, make: foreign_org(world, persona).pk,
     "person_id": lambda world, persona, make: make["person"](foreign_org(world, persona)).pk,
     "candidate_id": lambda world, persona, make: make["person"](foreign_org(world, persona)).candidate.pk,
     "class_id": lambda world, persona, make: _foreign_class(world, persona).pk,
+    "job_id": lambda world, persona, make: _foreign_job(world, persona).pk,
 }
 
 # URL namespaces outside the matrix, with the reason.
