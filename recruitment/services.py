@@ -34,6 +34,8 @@ from recruitment.stages import STAGE_FIELDS
 STEP_EXTRAS = {
     Stage.ADMITTED: ["decision_extended_days"],
     Stage.COURSE_DONE: ["course_result"],
+    # A stated recognition date is checked by R-PROBATION; the stored one is always the end of probation.
+    Stage.FULL_MEMBER: ["recognition_date"],
 }
 # Milestones that feed attainment (sources, admissions, recognitions) and must be recomputed.
 ATTAINMENT_STAGES = {Stage.SYMPATHISER, Stage.COURSE_DONE, Stage.ADMITTED, Stage.FULL_MEMBER, Stage.STRUCK_OFF}
@@ -287,9 +289,8 @@ def _advance_locked(locked: Candidate, *, to_stage: str, data: dict, actor, sour
                     today: dt.date | None, partial: bool) -> tuple[Candidate, list[Verdict]]:
     step = _clean_step_data(to_stage, data)
     eval_data = dict(step)
-    for extra in ("introducers", "recognition_date"):  # read by the rules, not written as such
-        if extra in data:
-            eval_data[extra] = data[extra]
+    if "introducers" in data:  # read by R-INTRODUCER / R-DOSSIER-STALE, stored through introducer_add
+        eval_data["introducers"] = data["introducers"]
     verdicts = rules.evaluate(candidate=locked, person=locked.person, to_stage=to_stage, data=eval_data,
                               today=today or dt.date.today(), partial=partial)
     failing = rules.refusals(verdicts)

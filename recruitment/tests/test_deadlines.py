@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from recruitment import deadlines
 from recruitment.deadlines import deadlines_for, due_soon_q, overdue_q
@@ -71,3 +72,29 @@ class TestDeadlines:
         assert done not in Candidate.objects.filter(due_soon_q(today=today, within_days=30))
         rows = deadlines.open_deadlines_of(overdue, today=today)
         assert [(d.kind, d.overdue) for d in rows] == [("ceremony", True)]
+
+
+@pytest.mark.django_db
+class TestRefresh:
+    def test_holiday_correction_moves_open_due_dates(self, world, django_capture_on_commit_callbacks):
+        from recruitment import services
+        from recruitment.models import HolidayOverride
+
+        candidate = make(world, stage=Stage.BRANCH_RESOLUTION, branch_resolution_date=D(2026, 9, 14))
+        before = candidate.decision_due
+        HolidayOverride.objects.create(date=D(2026, 10, 5), is_holiday=True, name="Nghỉ bù")
+        assert services.deadlines_refresh() == 1
+        candidate.refresh_from_db()
+        assert candidate.decision_due == before + dt.timedelta(days=1 if before.weekday() < 4 else 3)
+        assert services.deadlines_refresh() == 0
+
+    def test_admin_saving_an_override_recomputes_in_the_background(self, world, admin_client,
+                                                                   django_capture_on_commit_callbacks):
+        candidate = make(world, stage=Stage.ADMITTED, decision_date=D(2026, 9, 14))
+        before = candidate.ceremony_due
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(reverse("admin:recruitment_holidayoverride_add"),
+                                         {"date": "15/09/2026", "is_holiday": "on", "name": "Nghỉ bù"})
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.ceremony_due > before

@@ -357,3 +357,13 @@ class TestClasses:
         assert failed.result == "khong_dat" and not failed.certificate_number
         assert Candidate.objects.get(pk=people[1].pk).stage == Stage.SYMPATHISER
         assert AwarenessClass.objects.get(pk=klass.pk).enrolments.count() == 3
+
+
+class TestApplyRowRecognition:
+    def test_stated_recognition_date_must_be_the_end_of_probation(self, world):
+        board = world.persona("board_city")
+        row = dict(ROW_MILESTONES, deciding_org=world.city, ceremony_date=D(2025, 8, 1),
+                   recognition_decision_number="12-QĐ/TU", recognition_date=D(2026, 8, 20))
+        with pytest.raises(RuleRefusal) as refused:
+            services.candidate_apply_row(person_data=ROW_PERSON, milestones=row, branch=world.branch, actor=board)
+        assert refused.value.rule_ids == ["R-PROBATION"] and "01/08/2026" in str(refused.value)
