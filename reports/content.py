@@ -79,7 +79,7 @@ def date_line(place: str, on: dt.date) -> str:
 
 
 def header_for(org: OrgUnit, *, doc_code: str, on: dt.date) -> Header:
-    parent = org.get_parent()
+    parent = OrgUnit.objects.get_parent(org)
     return Header(
         superior=vn_upper(party_org_name(parent)) if parent is not None else "",
         issuer=vn_upper(issuer_name(org)),
@@ -97,7 +97,7 @@ def signature_for(org: OrgUnit) -> tuple[str, str]:
 
 
 def recipients_for(org: OrgUnit) -> list[str]:
-    parent = org.get_parent()
+    parent = OrgUnit.objects.get_parent(org)
     lines = []
     if parent is not None:
         lines.append(f"- Ban Thường vụ {issuer_name(parent)} (b/c),")

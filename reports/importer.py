@@ -252,7 +252,7 @@ def _apply_org(ctx: _Context, row: ParsedRow) -> str:
     if not ctx.in_scope(existing):
         raise _RowFailed([_err(row, TOCHUC, "code", "IMP-SCOPE", f"Tổ chức “{v['code']}” nằm ngoài phạm vi được giao")])
     outcome = "unchanged"
-    current_parent = existing.get_parent()
+    current_parent = OrgUnit.objects.get_parent(existing)
     if parent is not None and (current_parent is None or current_parent.pk != parent.pk):
         existing = org_move(org=existing, new_parent=parent, effective_date=dt.date.today(), actor=ctx.actor,
                             note="Nhập từ Excel")
