@@ -197,14 +197,12 @@ def leaf_admission_history(*, root: OrgUnit, years: list[int]) -> dict[int, dict
     return out
 
 
-def last_admission_year(*, root: OrgUnit) -> dict[int, int]:
-    """{org_id: last year with an admission} over the stored attainment of the subtree."""
-    return dict(
-        Attainment.objects.filter(org__path__startswith=root.path, admitted__gt=0)
-        .values("org_id")
-        .annotate(last=Max("year"))
-        .values_list("org_id", "last")
-    )
+def last_admission_year(*, root: OrgUnit, before: int | None = None) -> dict[int, int]:
+    """{org_id: last year (before `before`) with an admission} over the stored attainment of the subtree."""
+    rows = Attainment.objects.filter(org__path__startswith=root.path, admitted__gt=0)
+    if before is not None:
+        rows = rows.filter(year__lt=before)
+    return dict(rows.values("org_id").annotate(last=Max("year")).values_list("org_id", "last"))
 
 
 def quota_of(*, org: OrgUnit, year: int) -> Quota | None:
@@ -269,12 +267,13 @@ def dashboard_flags(*, root: OrgUnit, year: int, orgs: list[OrgUnit] | None = No
     orgs = orgs if orgs is not None else _subtree_orgs(root)
     years = list(range(year - NO_ADMISSION_YEARS, year + 1))
     history = leaf_admission_history(root=root, years=years)
-    last = last_admission_year(root=root)
+    last = last_admission_year(root=root, before=year - NO_ADMISSION_YEARS)
 
     base_none = Flag("R-BASE-ZERO", f"Tổ chức cơ sở chưa kết nạp được đảng viên nào trong năm {year}")
     streak = Flag(
         "R-BRANCH-STREAK",
-        f"Chi bộ {NO_ADMISSION_YEARS} năm liền ({year - NO_ADMISSION_YEARS}–{year - 1}) không kết nạp được đảng viên",
+        f"Chi bộ nhiều năm liền không kết nạp được đảng viên: {NO_ADMISSION_YEARS} năm "
+        f"{year - NO_ADMISSION_YEARS}–{year - 1} và chưa kết nạp trong năm {year}",
     )
     residential = Flag(
         "R-RESIDENTIAL-ONE", f"Chi bộ khu dân cư chưa đạt mục tiêu kết nạp ít nhất 1 đảng viên năm {year}"
@@ -289,7 +288,7 @@ def dashboard_flags(*, root: OrgUnit, year: int, orgs: list[OrgUnit] | None = No
         is_leaf = org.kind == Kind.BRANCH or (org.kind == Kind.BASE and org.numchild == 0)
         if not is_leaf:
             continue
-        if all(not admitted.get(y) for y in range(year - NO_ADMISSION_YEARS, year)):
+        if all(not admitted.get(y) for y in range(year - NO_ADMISSION_YEARS, year + 1)):
             since = last.get(org.pk)
             detail = f"lần gần nhất: năm {since}" if since else "chưa có số liệu kết nạp"
             streak.orgs.append((org.pk, org.name, detail))

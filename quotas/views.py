@@ -164,6 +164,7 @@ def dashboard_org(request: HttpRequest, org_id: int) -> HttpResponse:
         "pending": pending,
         "charts": _breakdown_charts(own.by_group),
         "flag_years": selectors.NO_ADMISSION_YEARS,
+        "children_chart_height": max(240, 26 * len(children) + 70),
         "chart_data": {
             "children": {
                 "labels": [c.name for c in children],

@@ -7,6 +7,8 @@
   const palette = [red, blue, gold, green, "#6a1b9a", "#00838f", "#ef6c00", "#5d4037", "#c2185b", "#455a64", "#7cb342", "#3949ab", grey];
   const nf = new Intl.NumberFormat("vi-VN");
   Chart.defaults.font.family = "system-ui, 'Segoe UI', Roboto, sans-serif";
+  Chart.defaults.animation = false; // figures, not a show: printed and screenshotted pages must be complete
+  Chart.defaults.maintainAspectRatio = false;
   function make(id, config) {
     const canvas = document.getElementById(id);
     if (canvas) new Chart(canvas, config);
