@@ -105,6 +105,14 @@ class CandidateCreateForm(PersonForm):
 
 class PersonEditForm(PersonForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    branch = forms.ModelChoiceField(label="Chi bộ", queryset=OrgUnit.objects.none(),
+                                    help_text="Chọn chi bộ khác khi người này chuyển sinh hoạt; các mốc đã qua vẫn "
+                                              "tính cho nơi chúng diễn ra.")
+
+    def __init__(self, *args, branches=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"] = org_field(branches, label="Chi bộ")
+        self.fields["branch"].help_text = PersonEditForm.base_fields["branch"].help_text
 
 
 def _model_field(name: str) -> forms.Field:

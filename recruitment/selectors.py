@@ -127,6 +127,7 @@ DUE_TITLES = {
     "certificate": "Giấy chứng nhận lớp nhận thức sắp hết hạn / đã hết hạn",
 }
 DUE_HORIZON_DAYS = {"certificate": 90}
+DUE_FIELDS = [kind.field for kind in deadlines.DEADLINE_KINDS]
 DEFAULT_HORIZON_DAYS = 30
 
 
@@ -177,7 +178,7 @@ def due_groups(qs: QuerySet[Candidate], *, today: dt.date) -> list[DueGroup]:
         rows = (
             qs.filter(_due_q(kind, today))
             .select_related("person", "org")
-            .only("pk", "stage", kind.field, "person__id", "person__full_name", "org__id", "org__name")
+            .only("pk", "stage", *DUE_FIELDS, "person__id", "person__full_name", "org__id", "org__name")
             .order_by(kind.field, "person__name_folded", "pk")
         )
         items = []

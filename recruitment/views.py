@@ -248,10 +248,10 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
     candidate = get_candidate_of_person_for_user(request.user, person_id)
     _require_editor(request.user)
     person = candidate.person
-    fields = [name for name in PersonEditForm.base_fields if name != "version"]
+    fields = [name for name in PersonEditForm.base_fields if name not in ("version", "branch")]
     initial = {name: getattr(person, name) for name in fields}
-    initial["version"] = person.version
-    form = PersonEditForm(request.POST or None, initial=initial)
+    initial.update(version=person.version, branch=person.branch_id)
+    form = PersonEditForm(request.POST or None, initial=initial, branches=branch_choices(request.user))
     if request.method == "POST" and form.is_valid():
         data = {name: value for name, value in form.cleaned_data.items() if name != "version"}
         try:

@@ -355,6 +355,22 @@ class TestPersonEdit:
         person.refresh_from_db()
         assert person.full_name == "Ngô Văn Cũ"
 
+    def test_board_transfers_a_person_to_another_branch_keeping_the_past(self, world, client_for):
+        candidate = _candidate(world.branch, name="Ngô Văn Chuyển", stage=Stage.SYMPATHISER,
+                               sympathiser_date=D(2025, 3, 1), sympathiser_lineage=world.branch.lineage)
+        person = candidate.person
+        client = client_for(world.persona("board_city"))
+        form = client.get(reverse("recruitment:person_edit", args=[person.pk])).context["form"]
+        data = {k: v for k, v in form.initial.items() if v not in (None, False)}
+        data.update({"birth_date": "17/05/1998", "branch": world.sibling.pk})
+        response = client.post(reverse("recruitment:person_edit", args=[person.pk]), data)
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.org == world.sibling
+        assert candidate.sympathiser_lineage == world.branch.lineage
+        staff = client_for(world.persona("staff_branch"))
+        assert staff.get(reverse("recruitment:person_detail", args=[person.pk])).status_code == 404
+
 
 # ---------------------------------------------------------------- board and due
 
@@ -442,3 +458,63 @@ class TestClasses:
         assert client.post(reverse("recruitment:class_enrol", args=[klass.pk]), {}).status_code == 403
         assert client.post(reverse("recruitment:class_results", args=[klass.pk]), {}).status_code == 403
 
+
+
+# ---------------------------------------------------------------- demo province: constant queries
+
+# Measured bounds: session/user/messages/audit plus the page's own fixed set of queries. A page that
+# queried per row would blow past these on thousands of demo people.
+# Measured on the demo province (2,000+ people in Uông Bí): list 10, board 9, due 11, class 10, person 12-16
+# (the person page's deadlines count working days, one holiday-override lookup each).
+MAX_QUERIES = {"list": 12, "board": 11, "person": 18, "due": 13, "class": 12}
+
+
+@pytest.mark.django_db
+class TestDemoProvinceQueryCounts:
+    @pytest.fixture
+    def board_client(self, demo_province, client):
+        from accounts.models import User
+
+        client.force_login(User.objects.get(username="btc.uongbi"))
+        return client
+
+    def test_list_pages_do_not_query_per_row(self, board_client, django_assert_max_num_queries):
+        with django_assert_max_num_queries(MAX_QUERIES["list"]):
+            response = board_client.get(reverse("recruitment:candidate_list"))
+        assert response.context["page"].paginator.count > 1000
+        assert len(response.context["page"].object_list) == 50
+        with django_assert_max_num_queries(MAX_QUERIES["list"]):
+            board_client.get(reverse("recruitment:candidate_list"), {"due": "due", "q": "nguyen"})
+
+    def test_board_is_a_fixed_number_of_queries(self, board_client, django_assert_max_num_queries):
+        with django_assert_max_num_queries(MAX_QUERIES["board"]):
+            response = board_client.get(reverse("recruitment:board"))
+        assert response.context["total"] > 1000
+        assert all(len(col.cards) > 0 for col in response.context["columns"])
+
+    def test_person_pages_at_every_stage_cost_the_same(self, board_client, django_assert_max_num_queries):
+        from orgs.models import OrgUnit
+
+        city = OrgUnit.objects.get(code="QN.UB")
+        for stage in Stage.values:
+            candidate = (Candidate.objects.filter(stage=stage, org__path__startswith=city.path)
+                         .order_by("pk").first())
+            if candidate is None:
+                continue
+            with django_assert_max_num_queries(MAX_QUERIES["person"]):
+                response = board_client.get(reverse("recruitment:person_detail", args=[candidate.person_id]))
+            assert response.status_code == 200, stage
+
+    def test_due_page_has_overdue_items(self, board_client, django_assert_max_num_queries):
+        with django_assert_max_num_queries(MAX_QUERIES["due"]):
+            response = board_client.get(reverse("recruitment:due"))
+        assert response.context["overdue_count"] > 0
+
+    def test_class_page_does_not_query_per_student(self, board_client, django_assert_max_num_queries):
+        klass = AwarenessClass.objects.filter(organiser__code="QN.UB").order_by("-start_date").first()
+        assert klass.enrolments.count() > 20
+        with django_assert_max_num_queries(MAX_QUERIES["class"]):
+            response = board_client.get(reverse("recruitment:class_detail", args=[klass.pk]))
+        assert response.status_code == 200
+        with django_assert_max_num_queries(MAX_QUERIES["class"]):
+            board_client.get(reverse("recruitment:class_list"))
