@@ -214,8 +214,11 @@ def quota_revisions(*, org: OrgUnit, year: int) -> QuerySet[QuotaRevision]:
 
 
 def revisions_in_subtree(*, root: OrgUnit, year: int, limit: int = 50) -> QuerySet[QuotaRevision]:
+    """Revisions of the node's own quota and of what it allocated to its children (what its board decides)."""
     return (
-        QuotaRevision.objects.filter(quota__org__path__startswith=root.path, quota__year=year)
+        QuotaRevision.objects.filter(
+            quota__org__path__startswith=root.path, quota__org__depth__lte=root.depth + 1, quota__year=year
+        )
         .select_related("actor", "quota__org")
         .order_by("-at", "-pk")[:limit]
     )

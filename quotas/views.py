@@ -228,11 +228,13 @@ def allocation_org(request: HttpRequest, org_id: int) -> HttpResponse:
         "rate": rate,
         "suggest_form": suggest_form if suggest_form.is_bound else SuggestForm(initial={"rate": rate}),
         "revisions": selectors.revisions_in_subtree(root=org, year=year),
-        "mass_org_quotas": selectors.mass_org_quotas(org=org, year=year),
+        "mass_org_quotas": [
+            (dict(MassOrg.choices).get(m.mass_org, m.mass_org), m.quota)
+            for m in selectors.mass_org_quotas(org=org, year=year)
+        ],
         "mass_form": MassOrgQuotaForm(),
         "can_set_mass": request.user.can_manage_quotas and (request.user.org_id == org.pk or request.user.is_superuser),
         "crumbs": _crumbs(request, org),
-        "mass_orgs": dict(MassOrg.choices),
     }
     return render(request, "quotas/allocation.html", context)
 
