@@ -50,9 +50,9 @@ class CandidateFilterForm(forms.Form):
                                  empty_label="Toàn bộ phạm vi")
     occupation_group = forms.ChoiceField(label="Nhóm nghề nghiệp", required=False,
                                          choices=[("", "Tất cả nhóm"), *OccupationGroup.choices])
-    gender = forms.ChoiceField(label="Giới tính", required=False, choices=[("", "Nam và nữ"), *Gender.choices])
+    gender = forms.ChoiceField(label="Giới tính", required=False, choices=[("", "Tất cả"), *Gender.choices])
     due = forms.ChoiceField(label="Thời hạn", required=False,
-                            choices=[("", "Không lọc"), ("due", "Đến hạn hoặc quá hạn"), ("overdue", "Đã quá hạn")])
+                            choices=[("", "Tất cả"), ("due", "Đến hạn hoặc quá hạn"), ("overdue", "Đã quá hạn")])
 
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)

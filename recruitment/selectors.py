@@ -22,6 +22,7 @@ from recruitment.models import (
     Stage,
     Transition,
 )
+from recruitment.stages import STAGE_FIELDS
 
 LIST_COLUMNS = (
     "pk", "stage", "org_id", "version", "source_date", "sympathiser_date", "certificate_date", "branch_resolution_date",
@@ -113,6 +114,39 @@ def candidate_list(user, filters: ListFilters, *, today: dt.date | None = None) 
     if filters.due:
         qs = qs.filter(due_filter(today or dt.date.today(), overdue_only=filters.due == "overdue"))
     return qs.only(*LIST_COLUMNS).order_by("person__name_folded", "pk")
+
+
+MILESTONE_DATES = ("exit_date", "recognition_date", "ceremony_date", "decision_date", "branch_resolution_date",
+                   "certificate_date", "sympathiser_date", "source_date")
+
+
+def with_latest_milestone(candidates) -> None:
+    """Sets `latest_milestone` on each row of a list page: the most recent date the record reached."""
+    for candidate in candidates:
+        dates = [getattr(candidate, name) for name in MILESTONE_DATES]
+        candidate.latest_milestone = max((d for d in dates if d is not None), default=None)
+
+
+def stepper(candidate: Candidate) -> list[tuple[int, str, str]]:
+    """(number, label, state) per pipeline stage; state is done / current / todo / skipped (a chi bộ cơ sở
+    has no đảng ủy cơ sở step) / left (the person exited before reaching it)."""
+    skips_base = candidate.org.is_chi_bo_co_so
+    if candidate.stage in PIPELINE:
+        reached = PIPELINE.index(candidate.stage)
+    else:
+        reached = max((i for i, stage in enumerate(PIPELINE) if getattr(candidate, STAGE_FIELDS[stage][0])), default=0)
+    steps = []
+    for i, stage in enumerate(PIPELINE):
+        if stage == Stage.BASE_RESOLUTION and skips_base:
+            state = "skipped"
+        elif i < reached or (i == reached and candidate.stage not in PIPELINE):
+            state = "done"
+        elif i == reached:
+            state = "current"
+        else:
+            state = "left" if candidate.stage in EXITS else "todo"
+        steps.append((i + 1, Stage(stage).label, state))
+    return steps
 
 
 # ---------------------------------------------------------------- deadlines
@@ -257,8 +291,6 @@ def _display(candidate: Candidate, name: str) -> str:
 
 def timeline(candidate: Candidate, transitions: list[Transition]) -> list[TimelineEntry]:
     """Milestones as recorded on the candidate (imported rows have no transition), enriched with the log."""
-    from recruitment.stages import STAGE_FIELDS
-
     by_stage = {t.to_stage: t for t in transitions}
     entries = []
     for stage in [*PIPELINE, *EXITS]:

@@ -30,7 +30,7 @@ from recruitment.forms import (
     ResultsForm,
     StepForm,
 )
-from recruitment.models import PIPELINE, Candidate, Stage
+from recruitment.models import EXITS, PIPELINE, Candidate, Stage
 from recruitment.selectors import (
     ListFilters,
     board_columns,
@@ -49,8 +49,10 @@ from recruitment.selectors import (
     history,
     next_stage,
     node_choices,
+    stepper,
     timeline,
     transitions_of,
+    with_latest_milestone,
 )
 
 PAGE_SIZE = 50
@@ -98,6 +100,7 @@ def candidate_list_view(request: HttpRequest) -> HttpResponse:
                               gender=data["gender"], due=data["due"], q=data["q"].strip())
     qs = candidate_list(request.user, filters, today=_today())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    with_latest_milestone(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     try:
@@ -227,8 +230,8 @@ def _person_context(request: HttpRequest, candidate: Candidate, **overrides) -> 
         "exit_form": _exit_form(candidate) if can_edit else None,
         "introducer_form": IntroducerForm(prefix="intro") if can_edit else None,
         "can_edit": can_edit,
-        "stages": [(stage, Stage(stage).label) for stage in PIPELINE],
-        "stage_index": PIPELINE.index(candidate.stage) if candidate.stage in PIPELINE else -1,
+        "stepper": stepper(candidate),
+        "exited": candidate.stage in EXITS,
         "verdicts": None,
         "today": _today(),
     }

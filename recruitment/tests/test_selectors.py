@@ -151,3 +151,20 @@ class TestBoardAndScope:
         codes = set(branch_choices(world.persona("board_city")).values_list("code", flat=True))
         assert codes == {"T.C.A.1", "T.C.A.2", "T.C.B"}
         assert set(branch_choices(world.persona("staff_branch")).values_list("code", flat=True)) == {"T.C.A.1"}
+
+
+@pytest.mark.django_db
+class TestStepper:
+    def test_chi_bo_co_so_shows_the_base_step_as_skipped(self, world):
+        from recruitment.selectors import stepper
+
+        states = [state for _, _, state in stepper(_candidate(world.school, stage=Stage.ADMITTED))]
+        assert states == ["done"] * 5 + ["skipped", "current", "todo", "todo"]
+
+    def test_an_exit_marks_what_was_reached(self, world):
+        from recruitment.selectors import stepper
+
+        candidate = _candidate(world.branch, stage=Stage.REMOVED, sympathiser_date=dt.date(2025, 3, 1),
+                               exit_date=dt.date(2025, 6, 1))
+        states = [state for _, _, state in stepper(candidate)]
+        assert states == ["done", "done"] + ["left"] * 7

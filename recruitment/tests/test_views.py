@@ -55,6 +55,7 @@ class TestCandidateList:
         assert "Lê Văn Ngoài" not in body
         assert "022199001234" not in body
         assert "••••••••1234" in body
+        assert "10/01/2025" in body  # latest milestone: put on the list
 
     def test_staff_see_the_full_cccd(self, world, client_for):
         _candidate(world.branch, cccd="022199001234")
