@@ -418,7 +418,8 @@ def _class_context(request: HttpRequest, awareness_class, **overrides) -> dict:
         "enrolments": enrolments,
         "can_run": can_run,
         "enrol_form": EnrolForm(candidates=enrollable_candidates(request.user, awareness_class)) if can_run else None,
-        "results_form": ResultsForm(enrolments=enrolments, initial={"certificate_date": awareness_class.end_date})
+        "results_form": ResultsForm(enrolments=enrolments, initial={"certificate_date": awareness_class.end_date,
+                                                                      "number_prefix": f"{awareness_class.code}-"})
         if can_run and enrolments
         else None,
     }
