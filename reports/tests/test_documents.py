@@ -8,7 +8,7 @@ from PIL import Image
 
 from orgs.models import OrgUnit
 from reports.content import date_line, header_for, issuer_name, party_org_name
-from reports.documents import FetchRefused, Document, Header, Para, Table, _fetch_local, render
+from reports.documents import Document, FetchRefused, Header, Para, Table, _fetch_local, render
 from reports.tests.pdfcheck import assert_fonts_embedded_liberation, first_page_png, pdf_text, squash
 
 # Every letter of the Vietnamese alphabet with every tone, in words short enough to wrap.
@@ -91,3 +91,16 @@ def test_header_names_follow_the_committee(world):
     header = header_for(world.city, doc_code="BC", on=dt.date(2026, 11, 29))
     assert header.superior == "ĐẢNG BỘ TỈNH THỬ NGHIỆM" and header.issuer == "THÀNH ỦY THỬ NGHIỆM"
     assert header.number.endswith("-BC/TU") and header.place_date == "Thử nghiệm, ngày 29 tháng 11 năm 2026"
+
+
+def test_the_font_files_the_pdf_loads_cover_every_vietnamese_letter():
+    """Liberation 1.x lacks ơ, ư, ạ…: a fallback font would then fill in. The files we load must not need one."""
+    from fontTools.ttLib import TTFont
+
+    from reports.documents import FONT_FILES, font_dir
+
+    letters = {ch for ch in VIETNAMESE + VIETNAMESE.upper() + "–" if not ch.isspace()}
+    for name in FONT_FILES.values():
+        cmap = TTFont(font_dir() / name).getBestCmap()
+        missing = sorted(ch for ch in letters if ord(ch) not in cmap)
+        assert not missing, f"{name} lacks {''.join(missing)}"
