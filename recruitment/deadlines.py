@@ -77,9 +77,20 @@ def due_fields(candidate) -> dict[str, dt.date | None]:
     return out
 
 
+def _stored_or_computed(candidate) -> dict[str, dt.date | None]:
+    """The due dates the services stored on the row (no query); computed only for rows written without them."""
+    sources = {"decision_due": "branch_resolution_date", "ceremony_due": "decision_date",
+               "probation_end": "ceremony_date", "recognition_due": "ceremony_date",
+               "certificate_expiry": "certificate_date"}
+    stored = {name: getattr(candidate, name, None) for name in sources}
+    if any(stored[name] is None and getattr(candidate, source) is not None for name, source in sources.items()):
+        return due_fields(candidate)
+    return stored
+
+
 def deadlines_for(candidate, *, today: dt.date) -> list[Deadline]:
     """Every deadline the record has reached, done or not, in the order they fall due."""
-    stored = due_fields(candidate)
+    stored = _stored_or_computed(candidate)
     exited = candidate.stage in EXITS
     items: list[Deadline] = []
 

@@ -98,3 +98,13 @@ class TestRefresh:
         assert response.status_code == 302
         candidate.refresh_from_db()
         assert candidate.ceremony_due > before
+
+
+@pytest.mark.django_db
+def test_deadlines_of_a_row_written_by_the_services_need_no_query(world, django_assert_num_queries):
+    candidate = make(world, stage=Stage.PROBATIONARY, branch_resolution_date=D(2025, 11, 3),
+                     decision_date=D(2025, 12, 1), ceremony_date=D(2025, 12, 15), certificate_date=D(2025, 3, 1))
+    candidate = Candidate.objects.get(pk=candidate.pk)
+    with django_assert_num_queries(0):
+        kinds = [d.kind for d in deadlines_for(candidate, today=D(2026, 11, 29))]
+    assert kinds == ["ceremony", "decision", "probation_end", "recognition", "certificate"]  # in order of due date
