@@ -5,7 +5,6 @@ the computed due dates and a Transition row, audits, and schedules the attainmen
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -246,7 +245,8 @@ def person_update(*, person: Person, data: dict, actor, expected_version: int) -
     data = dict(data)
     new_branch = data.pop("branch", None)
     fields = person_fields_clean(data)
-    fields.pop("code", None) if not fields.get("code") else None
+    if not fields.get("code"):
+        fields.pop("code", None)
     if fields.get("cccd") and fields["cccd"] != locked.cccd:
         _duplicate_cccd(fields["cccd"], actor, exclude_pk=locked.pk)
     for name, value in fields.items():
@@ -536,12 +536,6 @@ def _next_certificate_numbers(prefix: str, count: int) -> list[str]:
              .values_list("certificate_number", flat=True) if (m := pattern.match(n))]
     start = max(taken, default=0) + 1
     return [f"{prefix}{start + i:03d}" for i in range(count)]
-
-
-@dataclass
-class _Result:
-    enrolment: ClassEnrolment
-    passed: bool
 
 
 @transaction.atomic
