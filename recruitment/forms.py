@@ -59,6 +59,16 @@ class CandidateFilterForm(forms.Form):
         self.fields["org"] = org_field(orgs, label="Thuộc tổ chức", required=False)
         self.fields["org"].empty_label = "Toàn bộ phạm vi"
 
+    def to_filters(self):
+        """The selector's filters; an invalid or empty form filters nothing."""
+        from recruitment.selectors import ListFilters
+
+        if not self.is_valid():
+            return ListFilters()
+        data = self.cleaned_data
+        return ListFilters(stage=data["stage"], org=data["org"], occupation_group=data["occupation_group"],
+                           gender=data["gender"], due=data["due"], q=data["q"].strip())
+
 
 class PersonForm(forms.Form):
     """Identity fields of members.Person (the HoSo sheet's columns)."""
@@ -144,12 +154,20 @@ class StepForm(forms.Form):
             self.fields["deciding_org"].queryset = deciding_orgs
         if "awareness_class" in self.fields:
             self.fields["awareness_class"].queryset = classes
+        if to_stage == Stage.ADMITTED:
+            # R-DECISION-DUE: the 60 working days may be extended once, by up to 30.
+            self.fields["decision_extended_days"] = forms.IntegerField(
+                label="Gia hạn thời hạn quyết định (ngày làm việc)", required=False, min_value=0, max_value=30,
+                initial=0, help_text="Chỉ khi cấp ủy có thẩm quyền đã gia hạn (một lần, tối đa 30 ngày làm việc).")
         if to_stage == Stage.SYMPATHISER:
             self.fields["helping_member"] = forms.CharField(label="Đảng viên được phân công giúp đỡ", max_length=120,
                                                             required=False)
 
     def data_for_service(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+        data = {name: value for name, value in self.cleaned_data.items() if name != "version"}
+        if "decision_extended_days" in data:
+            data["decision_extended_days"] = data["decision_extended_days"] or 0
+        return data
 
 
 class ExitForm(forms.Form):

@@ -32,7 +32,6 @@ from recruitment.forms import (
 )
 from recruitment.models import EXITS, PIPELINE, Candidate, Stage
 from recruitment.selectors import (
-    ListFilters,
     board_columns,
     branch_choices,
     candidate_list,
@@ -93,12 +92,7 @@ def _add_validation_errors(form, error: ValidationError) -> None:
 def candidate_list_view(request: HttpRequest) -> HttpResponse:
     orgs = node_choices(request.user)
     form = CandidateFilterForm(request.GET or None, orgs=orgs)
-    filters = ListFilters()
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = ListFilters(stage=data["stage"], org=data["org"], occupation_group=data["occupation_group"],
-                              gender=data["gender"], due=data["due"], q=data["q"].strip())
-    qs = candidate_list(request.user, filters, today=_today())
+    qs = candidate_list(request.user, form.to_filters(), today=_today())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     with_latest_milestone(page.object_list)
     query = request.GET.copy()

@@ -303,6 +303,20 @@ class TestNextStep:
         assert response.status_code == 422
         assert "R-AUTHORITY" in response.content.decode()
 
+    def test_decision_by_the_city_is_recorded_with_its_extension(self, world, client_for):
+        candidate = _candidate(world.branch, stage=Stage.BASE_RESOLUTION, certificate_date=D(2025, 6, 1),
+                               branch_resolution_date=D(2026, 3, 2), base_resolution_date=D(2026, 3, 10))
+        client = client_for(world.persona("board_city"))
+        page = client.get(reverse("recruitment:person_detail", args=[candidate.person_id]))
+        assert page.context["step_form"]["deciding_org"].value() == world.city.pk  # nearest authority above
+        data = _step_post(candidate, Stage.ADMITTED, decision_date="20/03/2026", decision_number="123-QĐ/TU",
+                          deciding_org=world.city.pk, decision_extended_days=20)
+        response = client.post(reverse("recruitment:step", args=[candidate.person_id]), data)
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.ADMITTED and candidate.deciding_org == world.city
+        assert candidate.decision_extended_days == 20 and candidate.ceremony_due is not None
+
     def test_sympathiser_step_records_the_helping_member(self, world, client_for):
         candidate = _candidate(world.branch, source_date=D(2025, 1, 10))
         data = _step_post(candidate, Stage.SYMPATHISER, sympathiser_date="01/03/2025",
