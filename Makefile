@@ -43,6 +43,12 @@ backup:
 restore:
 	scripts/restore
 
+# Issue #7: synthetic province (100,000 members) in PostgreSQL databases ptdv_bench and ptdv_bench_small,
+# timings against the targets, bench-results/results.json. REGEN=1 rebuilds the databases; BENCH_ARGS passes
+# options to bench/run.py (e.g. BENCH_ARGS="--skip-load --repeat 10"). Not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(if $(REGEN),--regen) $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

@@ -426,9 +426,18 @@ def _two_thirds(n: int) -> int:
     return math.ceil(2 * n / 3)
 
 
-class _PeopleMaker:
-    def __init__(self, plan: Plan, rng: random.Random, leaves: list[Node]):
+class PeopleMaker:
+    def __init__(
+        self,
+        plan: Plan,
+        rng: random.Random,
+        leaves: list[Node],
+        *,
+        code_prefix: str = "G.HS.",
+        cccd_prefix: str = "099",
+    ):
         self.plan, self.rng = plan, rng
+        self.code_prefix, self.cccd_prefix = code_prefix, cccd_prefix
         self.leaves = leaves
         self.by_pk = {leaf.pk: leaf for leaf in leaves}
         self.seq = 0
@@ -455,7 +464,9 @@ class _PeopleMaker:
             education, exception = Education.PRIMARY, True
         minority = rng.random() < 0.09
         century = 0 if birth.year < 2000 else 2
-        cccd = f"099{century + (1 if gender == Gender.FEMALE else 0)}{birth.year % 100:02d}{self.seq:06d}"
+        cccd = (
+            f"{self.cccd_prefix}{century + (1 if gender == Gender.FEMALE else 0)}{birth.year % 100:02d}{self.seq:06d}"
+        )
         nominating = (
             MassOrg.YOUTH_UNION
             if years <= 30
@@ -471,7 +482,7 @@ class _PeopleMaker:
             )
         )
         return Person(
-            code=f"G.HS.{self.seq:06d}",
+            code=f"{self.code_prefix}{self.seq:06d}",
             full_name=name,
             name_folded=fold(name),
             birth_date=birth,
@@ -713,6 +724,18 @@ def _leaf_members(rng: random.Random, leaves: list[Node], total: int) -> dict[in
     return counts
 
 
+def _set_due_dates(candidates: list[Candidate], plan: Plan) -> None:
+    """The stored due dates the recruitment services keep on every record (recruitment.deadlines)."""
+    from recruitment import workdays
+    from recruitment.deadlines import due_fields
+
+    start = dt.date(plan.year_range.start - 3, 1, 1)
+    with workdays.preloaded(start, plan.as_of + dt.timedelta(days=800)):
+        for c in candidates:
+            for name, value in due_fields(c).items():
+                setattr(c, name, value)
+
+
 def _scaled(counts: dict[int, int], total: int) -> dict[int, int]:
     """The same shape with another exact total (largest remainders get the rounding)."""
     whole = sum(counts.values())
@@ -796,7 +819,7 @@ def generate_province(*, members: int, seed: int, as_of: dt.date = DEFAULT_AS_OF
     def pick() -> Node:
         return leaves[bisect.bisect_left(cumulative, rng.random() * cumulative[-1])]
 
-    maker = _PeopleMaker(plan, rng, leaves)
+    maker = PeopleMaker(plan, rng, leaves)
     per_year = {}
     for year in plan.year_range:
         last_day = min(dt.date(year, 12, 31), as_of)
@@ -810,6 +833,7 @@ def generate_province(*, members: int, seed: int, as_of: dt.date = DEFAULT_AS_OF
             maker.in_pipeline(pick(), stage)
     _log(stdout, f"  {len(maker.people)} hồ sơ dựng trong bộ nhớ ({time.monotonic() - started:.1f} s)")
 
+    _set_due_dates(maker.candidates, plan)
     _bulk(AwarenessClass, list(maker.classes.values()))
     people = _bulk(Person, maker.people)
     for person, candidate in zip(people, maker.candidates, strict=True):
@@ -916,3 +940,48 @@ def province_summary(root: OrgUnit) -> dict:
         "classes": AwarenessClass.objects.filter(organiser__path__startswith=root.path).count(),
         "introducers": Introducer.objects.filter(person__branch__path__startswith=root.path).count(),
     }
+
+
+def leaves_from_db(root: OrgUnit) -> list[Node]:
+    """The branches of a stored tree as generator nodes (for making more people, e.g. an import workbook)."""
+    nodes = list(OrgUnit.objects.filter(path__startswith=root.path, is_active=True).order_by("path"))
+    by_path = {n.path: n for n in nodes}
+    uppers: dict[int, Node] = {}
+    leaves = []
+    for n in nodes:
+        if n.numchild:
+            continue
+        upper = None
+        for cut in range(len(n.path) - OrgUnit.steplen, 0, -OrgUnit.steplen):
+            ancestor = by_path.get(n.path[:cut])
+            if ancestor is not None and ancestor.has_admission_authority:
+                upper = uppers.setdefault(
+                    ancestor.pk,
+                    Node(
+                        ancestor.code,
+                        ancestor.name,
+                        ancestor.kind,
+                        ancestor.sector,
+                        authority=True,
+                        pk=ancestor.pk,
+                        lineage=ancestor.lineage,
+                    ),
+                )
+                break
+        if upper is None:
+            continue
+        leaves.append(
+            Node(
+                n.code,
+                n.name,
+                n.kind,
+                n.sector,
+                pk=n.pk,
+                path=n.path,
+                depth=n.depth,
+                lineage=n.lineage,
+                upper=upper,
+                has_base_step=not (n.kind == Kind.BASE and n.numchild == 0),
+            )
+        )
+    return leaves

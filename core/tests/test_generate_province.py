@@ -128,7 +128,12 @@ def test_candidates_have_ordered_dates_and_lineage_snapshots(province):
             assert c.org.lineage.startswith(c.deciding_org.lineage)  # R-AUTHORITY: above the branch
             assert c.branch_votes_for * 3 >= 2 * c.branch_members_summoned  # R-VOTE-BRANCH
             assert (c.base_resolution_date is None) == c.org.is_chi_bo_co_so
+        # the due dates the recruitment services store (R-DECISION-DUE, R-PROBATION, R-CERT-VALID)
+        assert (c.decision_due is None) == (c.branch_resolution_date is None)
+        assert (c.probation_end is None) == (c.ceremony_date is None)
+        assert (c.certificate_expiry is None) == (c.certificate_date is None)
         if c.recognition_date:
+            assert c.recognition_date == c.probation_end  # R-PROBATION: effective when probation ends
             assert c.recognized_lineage == c.org.lineage
             assert c.stage == Stage.FULL_MEMBER
         if c.certificate_date:
