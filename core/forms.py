@@ -29,6 +29,18 @@ ACTION_LABELS = {
     "login": "Đăng nhập",
     "logout": "Đăng xuất",
     "login_failed": "Đăng nhập thất bại",
+    "person.view": "Xem hồ sơ",
+    "person.update": "Sửa hồ sơ",
+    "candidate.create": "Thêm hồ sơ",
+    "candidate.advance": "Chuyển giai đoạn",
+    "candidate.exit": "Đưa ra khỏi danh sách",
+    "candidate.transfer": "Chuyển sinh hoạt",
+    "introducer.add": "Thêm người giới thiệu",
+    "class.open": "Mở lớp",
+    "class.enrol": "Ghi danh lớp",
+    "class.results": "Ghi kết quả lớp",
+    "quota.update": "Sửa chỉ tiêu",
+    "report.download": "Tải văn bản",
 }
 
 

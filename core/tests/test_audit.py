@@ -124,3 +124,32 @@ def test_the_page_renders_vietnamese_labels(world, client_for):
     html = client_for(world.persona("board_city")).get(reverse("core:audit_log")).content.decode()
     assert "Nhật ký hệ thống" in html
     assert "Đăng nhập" in html
+
+
+@pytest.mark.django_db
+def test_changes_made_by_services_record_the_clients_address(world, client_for, settings):
+    """Services call audit() without the request; the middleware still supplies who and from where."""
+    from django.http import HttpResponse
+    from django.urls import path
+
+    from core.audit import current_request
+
+    seen = {}
+
+    def view(request):
+        seen["request"] = current_request.get()
+        audit(action="candidate.update", org=world.branch)  # as a service would: no request, no actor
+        return HttpResponse("ok")
+
+    settings.ROOT_URLCONF = type("urls", (), {"urlpatterns": [path("t/", view)]})
+    settings.TRUSTED_PROXY_COUNT = 0
+    client = client_for(world.persona("staff_branch"))
+    client.get("/t/", REMOTE_ADDR="10.2.3.4", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    entry = AuditLog.objects.latest("pk")
+    assert entry.ip == "10.2.3.4", "a client-supplied X-Forwarded-For is not trusted without a proxy"
+    assert entry.actor == world.persona("staff_branch")
+    assert current_request.get() is None, "the request does not leak past its response"
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.get("/t/", REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    assert AuditLog.objects.latest("pk").ip == "203.0.113.7", "the address our proxy appended, not the forged one"
