@@ -9,8 +9,10 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class OrgChoiceField(forms.ModelChoiceField):
+    top_depth = 1  # depth of the user's own node: indentation is relative to it
+
     def label_from_instance(self, obj) -> str:
-        return f"{'— ' * max(obj.depth - 1, 0)}{obj.name}"
+        return f"{'— ' * max(obj.depth - self.top_depth, 0)}{obj.name}"
 
 
 class DocumentForm(forms.Form):
@@ -22,6 +24,7 @@ class DocumentForm(forms.Form):
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = orgs
+        self.fields["org"].top_depth = min((o.depth for o in orgs[:1]), default=1)
         self.fields["year"].initial = dt.date.today().year
 
 

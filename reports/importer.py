@@ -20,6 +20,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from core.audit import audit
+from core.text import fold
 from orgs.models import OrgUnit, OrgYearStat
 from orgs.selectors import user_root_path
 from orgs.services import members_start_set, org_create, org_move
@@ -96,7 +97,7 @@ class ImportResult:
             "ok": self.ok,
             "dry_run": self.dry_run,
             "rows": self.rows,
-            "counts": self.counts,
+            "counts": {s.name: self.counts[s.name] for s in SHEETS if s.name in self.counts},
             "errors": [e.__dict__ for e in self.errors],
             "warnings": [w.__dict__ for w in self.warnings[:500]],
             "years": sorted(self.years),
@@ -239,20 +240,26 @@ def _apply_row(ctx: _Context, row: ParsedRow, apply: Callable[[_Context, ParsedR
 
 def _apply_org(ctx: _Context, row: ParsedRow) -> str:
     v = row.values
-    parent = ctx.org(v["parent_code"], row, TOCHUC, "parent_code") if v["parent_code"] else None
+    existing = OrgUnit.objects.filter(code=v["code"]).first()
+    if existing is not None and not ctx.in_scope(existing):
+        raise _RowFailed([_err(row, TOCHUC, "code", "IMP-SCOPE", f"Tổ chức “{v['code']}” nằm ngoài phạm vi được giao")])
+    current_parent = OrgUnit.objects.get_parent(existing) if existing is not None else None
+    if existing is not None and current_parent is not None and current_parent.code == v["parent_code"]:
+        # The row restates where a node already is: its parent may lie above the user's subtree.
+        parent = current_parent
+    elif v["parent_code"]:
+        parent = ctx.org(v["parent_code"], row, TOCHUC, "parent_code")
+    else:
+        parent = None
     if parent is None and ctx.root_path != "":
         raise _RowFailed([_err(row, TOCHUC, "parent_code", "IMP-SCOPE", "Chỉ quản trị hệ thống được tạo tổ chức gốc")])
-    existing = OrgUnit.objects.filter(code=v["code"]).first()
     if existing is None:
         org_create(
             code=v["code"], name=v["name"], kind=v["kind"], parent=parent, sector=v["sector"],
             has_admission_authority=v["has_admission_authority"], actor=ctx.actor,
         )
         return "created"
-    if not ctx.in_scope(existing):
-        raise _RowFailed([_err(row, TOCHUC, "code", "IMP-SCOPE", f"Tổ chức “{v['code']}” nằm ngoài phạm vi được giao")])
     outcome = "unchanged"
-    current_parent = OrgUnit.objects.get_parent(existing)
     if parent is not None and (current_parent is None or current_parent.pk != parent.pk):
         existing = org_move(org=existing, new_parent=parent, effective_date=dt.date.today(), actor=ctx.actor,
                             note="Nhập từ Excel")
@@ -360,9 +367,27 @@ def _verdict_error(row: ParsedRow, verdict) -> RowError:
             break
     if key is None and source == "deciding_org":
         key = "deciding_org_code"
+    if key is None and verdict.rule_id == "R-ORDER":
+        key = _column_named_in(verdict.message)
     if key is None:
         key = RULE_COLUMNS.get(verdict.rule_id)
     return _err(row, HOSO, key, verdict.rule_id, verdict.message)
+
+
+def _column_named_in(message: str) -> str | None:
+    """R-ORDER names the milestone it disagrees with by its field label: point at that column."""
+    from recruitment.models import Candidate
+
+    folded = fold(message)
+    best = None
+    fields = {f.name: f for f in Candidate._meta.get_fields() if hasattr(f, "verbose_name")}
+    for column in HOSO.columns:
+        if column.key not in fields:
+            continue  # person columns
+        label = fold(str(fields[column.key].verbose_name))
+        if label and label in folded and (best is None or len(label) > best[0]):
+            best = (len(label), column.key)
+    return best[1] if best else None
 
 
 def _order_orgs(ctx: _Context, rows: list[ParsedRow]) -> list[ParsedRow]:

@@ -189,3 +189,20 @@ def test_board_import_of_root_org_is_refused(world):
     result = import_workbook(data=data, actor=board)
     assert [(e.row, e.rule_id) for e in result.errors] == [(2, "IMP-SCOPE")]
     assert not OrgUnit.objects.filter(code="X").exists()
+
+
+def test_board_may_restate_its_own_node_whose_parent_is_above_it(world):
+    board = world.persona("board_city")
+    data = make_workbook({"ToChuc": [["Mã", "Tên", "Mã cấp trên", "Cấp", "Loại hình", "Thẩm quyền kết nạp"],
+                                     ["T.C", "Thành ủy Thử nghiệm", "T", "cap_tren_co_so", "hanh_chinh", "x"],
+                                     ["T.C.Z", "Chi bộ Công ty Z", "T.C", "co_so", "dn_tu_nhan", ""],
+                                     ["T.O", "Thành ủy Khác", "T", "cap_tren_co_so", "khac", "x"]]})
+    result = import_workbook(data=data, actor=board)
+    assert [(e.row, e.rule_id) for e in result.errors] == [(4, "IMP-SCOPE")]  # only the other city is refused
+    result = import_workbook(data=make_workbook({"ToChuc": [["Mã", "Tên", "Mã cấp trên", "Cấp", "Loại hình",
+                                                             "Thẩm quyền kết nạp"],
+                                                            ["T.C", "Thành ủy Thử nghiệm", "T", "cap_tren_co_so",
+                                                             "hanh_chinh", "x"],
+                                                            ["T.C.Z", "Chi bộ Công ty Z", "T.C", "co_so",
+                                                             "dn_tu_nhan", ""]]}), actor=board)
+    assert result.ok and result.counts["ToChuc"] == {"created": 1, "updated": 0, "unchanged": 1}
