@@ -104,3 +104,19 @@ def test_the_font_files_the_pdf_loads_cover_every_vietnamese_letter():
         cmap = TTFont(font_dir() / name).getBestCmap()
         missing = sorted(ch for ch in letters if ord(ch) not in cmap)
         assert not missing, f"{name} lacks {''.join(missing)}"
+
+
+@pytest.mark.django_db
+def test_a_sector_breakdown_that_does_not_add_up_shows_the_gap(world):
+    """Seed 000's own sector lines leave admissions unassigned: the report shows such a gap, never hides it."""
+    from quotas.models import Attainment
+    from reports.content import _sector_table
+
+    Attainment.objects.create(org=world.city, year=2023, admitted=10, by_group={"sector": {"giao_duc": 7}})
+    table = _sector_table(world.city, [2022, 2023])
+    rows = {r[0]: r[1:] for r in table.rows}
+    assert rows["Sự nghiệp giáo dục"] == [0, 7, 7]
+    assert rows["Cộng theo loại hình"] == [0, 7, 7]
+    assert rows["Tổng số kết nạp"] == [0, 10, 10]
+    assert rows["Chênh lệch (chưa phân theo loại hình)"] == [0, 3, 3]
+    assert "Chênh lệch" in table.note
