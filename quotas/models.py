@@ -61,6 +61,7 @@ class Attainment(models.Model):
     recognized = models.PositiveIntegerField(default=0)
     sources = models.PositiveIntegerField(default=0)
     by_group = models.JSONField(default=dict)
+    digest = models.CharField(max_length=40, blank=True, editable=False)  # services.figures_digest of the figures
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

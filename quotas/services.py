@@ -8,6 +8,8 @@ in its snapshot, so a later move or merge never changes a past year's figures.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import zlib
 from collections import Counter, defaultdict
@@ -40,6 +42,15 @@ AGE_BAND_LABELS = {
 # Dimensions of Attainment.by_group: dict-valued ones count per value, the others count people with the flag.
 COUNTED_DIMENSIONS = ["sector", "gender", "age_band", "education", "occupation_group"]
 FLAG_DIMENSIONS = ["youth_union", "ethnic_minority", "religion"]
+_STORED = (
+    "members_start",
+    "quota",
+    "allocated_to_children",
+    "admitted",
+    "recognized",
+    "sources",
+    "by_group",
+)  # the columns a recompute writes
 # Above this many target nodes a recompute scans the whole year instead of OR-ing LIKE filters.
 _LIKE_LIMIT = 24
 
@@ -240,13 +251,14 @@ def _lineage_counts(field: str, date_field: str, *, year: int, org_ids: set[int]
 
 
 def compute_attainment(*, year: int, org_ids: set[int] | None = None) -> dict[int, dict]:
-    """The figures of every node (or of `org_ids`) for `year`, without writing: {org_id: fields}."""
+    """The figures of the nodes (all, or `org_ids`) for `year`, without writing: {org_id: fields}."""
     orgs = list(OrgUnit.objects.values_list("pk", "path", "sector"))
     known = {pk for pk, _path, _sector in orgs}
     targets = known if org_ids is None else (set(org_ids) & known)
     sector_of = {pk: sector for pk, _path, sector in orgs}
     pk_of_path = {path: pk for pk, path, _sector in orgs}
     step = OrgUnit.steplen
+    parent_of = {pk: pk_of_path.get(path[:-step]) for pk, path, _sector in orgs if len(path) > step}
 
     # Admissions: first per lineage (small), then rolled up over each lineage's ids.
     per_lineage: dict[str, dict] = {}
@@ -280,63 +292,74 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None) -> dict[in
         if has_religion(religion):
             agg["religion"] += n
 
-    result: dict[int, dict] = {
-        pk: {
-            "members_start": 0,
-            "quota": 0,
-            "allocated_to_children": 0,
-            "admitted": 0,
-            "recognized": 0,
-            "sources": 0,
-            "by_group": empty_by_group(),
-        }
-        for pk in targets
-    }
-
+    # Plain per-figure dicts first (cheap increments), rows only for the nodes that have something.
+    admitted: dict[int, int] = defaultdict(int)
+    groups: dict[int, dict] = {}
     for agg in per_lineage.values():
+        n_adm = agg["admitted"]
         for org_id in agg["ids"]:
-            row = result.get(org_id)
-            if row is None:
+            if org_id not in targets:
                 continue
-            row["admitted"] += agg["admitted"]
-            groups = row["by_group"]
-            groups["sector"][agg["sector"]] = groups["sector"].get(agg["sector"], 0) + agg["admitted"]
+            admitted[org_id] += n_adm
+            g = groups.get(org_id)
+            if g is None:
+                g = groups[org_id] = empty_by_group()
+            g["sector"][agg["sector"]] = g["sector"].get(agg["sector"], 0) + n_adm
             for dim in ("gender", "age_band", "education", "occupation_group"):
-                bucket = groups[dim]
+                bucket = g[dim]
                 for key, n in agg[dim].items():
                     bucket[key] = bucket.get(key, 0) + n
             for dim in FLAG_DIMENSIONS:
-                groups[dim] += agg[dim]
+                g[dim] += agg[dim]
 
+    counted: dict[str, dict[int, int]] = {}
     for target_key, field, date_field in (
         ("recognized", "recognized_lineage", "recognition_date"),
         ("sources", "sympathiser_lineage", "sympathiser_date"),
     ):
+        acc: dict[int, int] = defaultdict(int)
         for lineage, n in _lineage_counts(field, date_field, year=year, org_ids=org_ids).items():
             for org_id in lineage_ids(lineage):
-                row = result.get(org_id)
-                if row is not None:
-                    row[target_key] += n
+                acc[org_id] += n
+        counted[target_key] = acc
 
     # Members at the start of the year are entered per node for its own members: a node's figure is the sum
     # over its current subtree (the denominator describes the tree as it stands, unlike past events).
-    for path, members in OrgYearStat.objects.filter(year=year).values_list("org__path", "members_start"):
+    members: dict[int, int] = defaultdict(int)
+    for path, count in OrgYearStat.objects.filter(year=year).values_list("org__path", "members_start"):
         for end in range(step, len(path) + 1, step):
             org_id = pk_of_path.get(path[:end])
-            if org_id is not None and org_id in result:
-                result[org_id]["members_start"] += members
+            if org_id is not None:
+                members[org_id] += count
 
     quota_of = dict(Quota.objects.filter(year=year).values_list("org_id", "admission_quota"))
-    parent_of = {}
-    for pk, path, _sector in orgs:
-        if len(path) > step:
-            parent_of[pk] = pk_of_path.get(path[:-step])
-    for pk, row in result.items():
-        row["quota"] = quota_of.get(pk, 0)
-    for child, parent in parent_of.items():
-        if parent in result and child in quota_of:
-            result[parent]["allocated_to_children"] += quota_of[child]
+    allocated: dict[int, int] = defaultdict(int)
+    for pk, value in quota_of.items():
+        parent = parent_of.get(pk)
+        if parent is not None:
+            allocated[parent] += value
+
+    result: dict[int, dict] = {}
+    recognized, sources = counted["recognized"], counted["sources"]
+    for org_id in targets:
+        result[org_id] = {
+            "members_start": members.get(org_id, 0),
+            "quota": quota_of.get(org_id, 0),
+            "allocated_to_children": allocated.get(org_id, 0),
+            "admitted": admitted.get(org_id, 0),
+            "recognized": recognized.get(org_id, 0),
+            "sources": sources.get(org_id, 0),
+            "by_group": groups.get(org_id) or EMPTY_BY_GROUP,
+        }
     return result
+
+
+def figures_digest(fields: dict) -> str:
+    """Fingerprint of a row's figures: a recompute compares it instead of reading back every JSON column."""
+    by_group = fields["by_group"]
+    groups = _EMPTY_BY_GROUP_JSON if by_group is EMPTY_BY_GROUP else json.dumps(by_group, sort_keys=True)
+    payload = ",".join(str(fields[f]) for f in _STORED[:-1]) + groups
+    return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
 
 
 def empty_by_group() -> dict:
@@ -357,6 +380,7 @@ def attainment_recompute(*, year: int, org: OrgUnit | None = None, org_ids: Iter
     """Recompute and store attainment for `year`: every node, the subtree of `org`, or the nodes `org_ids`.
 
     Idempotent; two concurrent runs are serialised by an advisory lock, so the table ends the same.
+    Only rows whose figures changed are written (a nightly run over an unchanged province writes nothing).
     Returns the number of rows written."""
     _lock_recompute(year)
     targets: set[int] | None
@@ -367,25 +391,54 @@ def attainment_recompute(*, year: int, org: OrgUnit | None = None, org_ids: Iter
     else:
         targets = None
     figures = compute_attainment(year=year, org_ids=targets)
+    existing_rows = Attainment.objects.filter(year=year)
+    if targets is not None and len(targets) <= 1000:
+        existing_rows = existing_rows.filter(org_id__in=targets)
+    # The scalar columns are compared as stored (cheap integers, so a row changed behind our back is repaired);
+    # the JSON breakdown through its digest, instead of decoding thousands of JSON columns.
+    scalars = _STORED[:-1]
+    existing = {row[0]: row[1:] for row in existing_rows.values_list("org_id", *scalars, "digest")}
+    changed = []
+    for pk, fields in figures.items():
+        digest = figures_digest(fields)
+        if existing.get(pk) != (*(fields[c] for c in scalars), digest):
+            changed.append((pk, digest, fields))
+    _upsert(year, changed)
+    return len(changed)
+
+
+def _upsert(year: int, changed: list[tuple[int, str, dict]]) -> None:
+    if not changed:
+        return
     now = timezone.now()
-    rows = [Attainment(org_id=pk, year=year, computed_at=now, **fields) for pk, fields in figures.items()]
+    if connection.vendor == "postgresql":
+        try:
+            from psycopg2.extras import execute_values
+        except ImportError:  # pragma: no cover - another driver: the ORM path below still works
+            execute_values = None
+        if execute_values is not None:
+            table = Attainment._meta.db_table
+            columns = ", ".join((*_STORED, "digest", "computed_at"))
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_STORED, "digest", "computed_at"))
+            sql = (
+                f"INSERT INTO {table} (org_id, year, {columns}) VALUES %s "  # noqa: S608 - table from model meta
+                f"ON CONFLICT (org_id, year) DO UPDATE SET {updates}"
+            )
+            rows = [
+                (pk, year, *(f[c] for c in _STORED[:-1]), json.dumps(f["by_group"]), digest, now)
+                for pk, digest, f in changed
+            ]
+            template = "(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)"
+            with connection.cursor() as cursor:
+                execute_values(cursor.cursor, sql, rows, template=template, page_size=2000)
+            return
     Attainment.objects.bulk_create(
-        rows,
-        batch_size=1000,
+        [Attainment(org_id=pk, year=year, computed_at=now, digest=digest, **f) for pk, digest, f in changed],
+        batch_size=500,
         update_conflicts=True,
         unique_fields=["org", "year"],
-        update_fields=[
-            "members_start",
-            "quota",
-            "allocated_to_children",
-            "admitted",
-            "recognized",
-            "sources",
-            "by_group",
-            "computed_at",
-        ],
+        update_fields=[*_STORED, "digest", "computed_at"],
     )
-    return len(rows)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -532,3 +585,8 @@ def suggested_quota(*, members_start: int, rate_pct: float) -> int:
 
     value = Decimal(members_start) * Decimal(str(rate_pct)) / Decimal(100)
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# Shared by every row without admissions; never mutated (rows with admissions get their own dict).
+EMPTY_BY_GROUP = empty_by_group()
+_EMPTY_BY_GROUP_JSON = json.dumps(EMPTY_BY_GROUP, sort_keys=True)

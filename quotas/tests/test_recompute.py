@@ -98,3 +98,16 @@ def test_the_command_recomputes_one_subtree(world):
     call_command("recompute_attainment", "--year", "2025", "--org", "T.C", stdout=open("/dev/null", "w"))
     figures = dict(Attainment.objects.filter(year=2025).values_list("org__code", "admitted"))
     assert figures == {"T.C": 1, "T.C.A": 1, "T.C.A.1": 1, "T.C.A.2": 0, "T.C.B": 0}
+
+
+@pytest.mark.django_db
+def test_a_second_recompute_writes_nothing_and_a_change_rewrites_only_its_lineage(world):
+    _admit(world, world.branch, dt.date(2025, 3, 4))
+    assert attainment_recompute(year=2025) == 9  # every node of the world gets its row
+    assert attainment_recompute(year=2025) == 0
+    _admit(world, world.sibling, dt.date(2025, 6, 1))
+    assert attainment_recompute(year=2025) == 4  # T, T.C, T.C.A and the sibling branch
+    # A row changed behind the service's back is repaired by the next run.
+    Attainment.objects.filter(org=world.city, year=2025).update(admitted=999)
+    assert attainment_recompute(year=2025) == 1
+    assert Attainment.objects.get(org=world.city, year=2025).admitted == 2
