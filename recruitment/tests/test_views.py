@@ -338,6 +338,9 @@ class TestNextStep:
         assert response.status_code == 302
         candidate.refresh_from_db()
         assert candidate.stage == Stage.REMOVED and candidate.exit_reason == "Chuyển công tác"
+        body = client_for(world.persona("staff_branch")).get(response.url).content.decode()
+        assert 'data-stage="ra_khoi_ds"' in body and "Chuyển công tác" in body
+        assert 'id="step-form"' not in body and 'id="exit-form"' not in body
 
     def test_introducer_is_added(self, world, client_for):
         candidate = _candidate(world.branch)
@@ -404,6 +407,15 @@ class TestBoardAndDue:
         with CaptureQueriesContext(connection) as many:
             client.get(reverse("recruitment:board"))
         assert len(many) == len(few)
+
+    def test_board_node_selector_swaps_the_columns_only(self, world, client_for):
+        _candidate(world.branch, name="Ở Khu Một", stage=Stage.DOSSIER)
+        _candidate(world.sibling, name="Ở Khu Hai", stage=Stage.DOSSIER)
+        response = client_for(world.persona("board_city")).get(
+            reverse("recruitment:board"), {"org": world.sibling.pk}, HTTP_HX_REQUEST="true")
+        body = response.content.decode()
+        assert "<html" not in body and 'id="board-columns"' in body
+        assert "Ở Khu Hai" in body and "Ở Khu Một" not in body
 
     def test_board_node_selector_rejects_foreign_nodes(self, world, client_for):
         client = client_for(world.persona("staff_branch"))
