@@ -22,6 +22,6 @@ class Command(BaseCommand):
         started = time.monotonic()
         written = attainment_recompute(year=year, org=node)
         self.stdout.write(
-            f"Đã tính lại năm {year} cho {node.name if node else 'toàn bộ'}: {written} tổ chức, "
+            f"Đã tính lại năm {year} cho {node.name if node else 'toàn bộ'}: {written} tổ chức có số liệu thay đổi, "
             f"{time.monotonic() - started:.2f} giây."
         )
