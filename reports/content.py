@@ -233,19 +233,19 @@ def _group_table(org: OrgUnit, year: int) -> Table:
     add("Đoàn viên Đoàn TNCS Hồ Chí Minh", int(groups.get("youth_union", 0)))
     add("Người dân tộc thiểu số", int(groups.get("ethnic_minority", 0)))
     add("Người theo tôn giáo", int(groups.get("religion", 0)))
-    rows.append(["Theo độ tuổi", None, None])
+    rows.append(["Theo độ tuổi", "", ""])
     bold.add(len(rows) - 1)
     for key, label in AGE_BAND_LABELS.items():
         n = int(groups.get("age_band", {}).get(key, 0))
         if n:
             add(f"  {label} tuổi" if key[0].isdigit() else f"  {label}", n)
-    rows.append(["Theo trình độ học vấn", None, None])
+    rows.append(["Theo trình độ học vấn", "", ""])
     bold.add(len(rows) - 1)
     for choice in Education:
         n = int(groups.get("education", {}).get(choice.value, 0))
         if n:
             add(f"  {choice.label}", n)
-    rows.append(["Theo nghề nghiệp", None, None])
+    rows.append(["Theo nghề nghiệp", "", ""])
     bold.add(len(rows) - 1)
     for choice in OccupationGroup:
         n = int(groups.get("occupation_group", {}).get(choice.value, 0))
