@@ -1,15 +1,21 @@
 """Sign-ins and sign-outs go to the audit trail (ASVS V7: authentication events are logged)."""
 
+import time
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from core.audit import audit
+from core.middleware import _SESSION_STARTED_AT as SESSION_STARTED_AT
 
 
 @receiver(user_logged_in, dispatch_uid="core.audit.login")
 def _logged_in(sender, request, user, **kwargs) -> None:
     audit(action="login", actor=user, obj=user, org=user.org, request=request)
+    if request is not None and hasattr(request, "session"):
+        # The 12-hour absolute lifetime counts from the sign-in itself (SessionTimeoutMiddleware reads it).
+        request.session[SESSION_STARTED_AT] = time.time()
 
 
 @receiver(user_logged_out, dispatch_uid="core.audit.logout")

@@ -525,7 +525,10 @@ class Smoke:
         )
         if after != before + 1:
             raise SmokeFailure(f"sources went from {before} to {after}, expected +1")
-        return f"sources of {BRANCH_CODE} in {self.today.year}: {before} -> {after}"
+        worker_log = (self.procs.workdir / "worker.log").read_text(errors="replace")
+        if not re.search(r"Task quotas\.attainment_process_pending\[[^\]]+\] succeeded", worker_log):
+            raise SmokeFailure("attainment changed but the worker's log shows no recompute task")
+        return f"sources of {BRANCH_CODE} in {self.today.year}: {before} -> {after}, recomputed by scripts/worker"
 
     def board_pages(self, browser: Browser) -> str:
         opened = []
