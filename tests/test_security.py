@@ -71,6 +71,8 @@ def test_deploy_check_with_env_example_and_a_real_secret_reports_zero_warnings()
         ({"SECRET_KEY": "x" * 60}, "SECRET_KEY"),
         ({"DEBUG": "1"}, "DEBUG"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL"),
+        ({"REDIS_URL": ""}, "REDIS_URL"),
         ({"CELERY_TASK_ALWAYS_EAGER": "1"}, "CELERY_TASK_ALWAYS_EAGER"),
         ({"AXES_FAILURE_LIMIT": "101"}, "AXES_FAILURE_LIMIT"),
     ],

@@ -19,6 +19,8 @@ if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production")
 if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL is required in production")
+if not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured("REDIS_URL is required in production (Celery broker and worker heartbeats)")
 if not os.environ.get("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS is required in production (comma-separated host names)")
 if os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0") not in ("", "0", "false", "no", "off"):
