@@ -77,12 +77,12 @@ class TestCreate:
         decomposed = unicodedata.normalize("NFD", "Nguyễn  Thị Ánh")
         candidate = services.candidate_create(
             person_data={"full_name": decomposed, "birth_date": D(2000, 3, 4), "gender": "nu", "education": "dai_hoc",
-                         "occupation_group": "vien_chuc", "cccd": "022 300 001 234", "ethnicity": "Tày",
+                         "occupation_group": "vien_chuc", "cccd": "099 300 001 234", "ethnicity": "Tày",
                          "source_date": D(2026, 3, 1)},
             branch=world.branch, actor=staff)
         person = candidate.person
         assert person.full_name == "Nguyễn Thị Ánh" and unicodedata.is_normalized("NFC", person.full_name)
-        assert person.cccd == "022300001234" and person.code.startswith("HS")
+        assert person.cccd == "099300001234" and person.code.startswith("HS")
         assert candidate.stage == Stage.OUTSTANDING and candidate.org == world.branch
         assert candidate.source_date == D(2026, 3, 1)
         assert Transition.objects.filter(candidate=candidate, to_stage=Stage.OUTSTANDING).count() == 1
@@ -98,13 +98,13 @@ class TestCreate:
                 "occupation_group": "khac", "cccd": cccd}
 
     def test_duplicate_cccd_says_where_only_to_who_may_see_it(self, world, staff):
-        PersonFactory(branch=world.sibling, cccd="022300009999", full_name="Đỗ Văn Hùng")
+        PersonFactory(branch=world.sibling, cccd="099300009999", full_name="Đỗ Văn Hùng")
         board = world.persona("board_city")
         with pytest.raises(services.DuplicateCCCD) as seen:
-            services.candidate_create(person_data=self._data("022300009999"), branch=world.branch, actor=board)
+            services.candidate_create(person_data=self._data("099300009999"), branch=world.branch, actor=board)
         assert "Đỗ Văn Hùng" in str(seen.value) and seen.value.existing is not None
         with pytest.raises(services.DuplicateCCCD) as hidden:
-            services.candidate_create(person_data=self._data("022300009999"), branch=world.branch, actor=staff)
+            services.candidate_create(person_data=self._data("099300009999"), branch=world.branch, actor=staff)
         assert "Đỗ Văn Hùng" not in str(hidden.value) and hidden.value.existing is None
         assert "ngoài phạm vi" in str(hidden.value)
 
@@ -254,8 +254,8 @@ class TestPersonUpdate:
         assert person.phone == "0912345678" and person.version == 2
 
 
-ROW_PERSON = {"code": "UB-IMP-0001", "full_name": "Hoàng Văn Sơn", "birth_date": D(1995, 8, 2), "gender": "nam",
-              "ethnicity": "Dao", "religion": "Không", "cccd": "022095000111", "education": "thpt",
+ROW_PERSON = {"code": "T-IMP-0001", "full_name": "Hoàng Văn Sơn", "birth_date": D(1995, 8, 2), "gender": "nam",
+              "ethnicity": "Dao", "religion": "Không", "cccd": "099095000111", "education": "thpt",
               "is_youth_union_member": True, "occupation_group": "cong_nhan"}
 ROW_MILESTONES = {"source_date": D(2025, 1, 6), "sympathiser_date": D(2025, 2, 3), "certificate_number": "UB-25-01",
                   "certificate_date": D(2025, 3, 14), "branch_resolution_date": D(2025, 6, 2),
@@ -276,7 +276,7 @@ class TestApplyRow:
         assert all(t.source == "import" for t in candidate.transitions.all())
         missing = services.missing_documents(candidate)
         assert any("1-KNĐ" in m for m in missing) and any("3-KNĐ" in m for m in missing)
-        counts = (Transition.objects.count(), Person.objects.get(code="UB-IMP-0001").version, candidate.version)
+        counts = (Transition.objects.count(), Person.objects.get(code="T-IMP-0001").version, candidate.version)
         again, _ = services.candidate_apply_row(person_data=ROW_PERSON, milestones=milestones, branch=world.branch,
                                                 actor=board)
         assert (Transition.objects.count(), again.person.version, again.version) == counts
@@ -288,7 +288,7 @@ class TestApplyRow:
             services.candidate_apply_row(person_data=ROW_PERSON, milestones=milestones, branch=world.branch,
                                          actor=board)
         assert refused.value.rule_ids == ["R-VOTE-BRANCH"]
-        assert not Person.objects.filter(code="UB-IMP-0001").exists()
+        assert not Person.objects.filter(code="T-IMP-0001").exists()
 
     def test_later_row_continues_the_record(self, world):
         board = world.persona("board_city")
@@ -330,7 +330,7 @@ class TestApplyRow:
 class TestClasses:
     def test_open_enrol_and_record_results(self, world):
         trainer = world.persona("training_city")
-        klass = services.class_open(code="UB-2025-01", name="Lớp bồi dưỡng nhận thức về Đảng khóa 1/2025",
+        klass = services.class_open(code="T-2025-01", name="Lớp bồi dưỡng nhận thức về Đảng khóa 1/2025",
                                     organiser=world.city, start_date=D(2025, 3, 10), end_date=D(2025, 3, 14),
                                     place="Trung tâm Chính trị thành phố", actor=trainer)
         people = []
@@ -346,12 +346,12 @@ class TestClasses:
         assert services.class_enrol(awareness_class=klass, candidates=people, actor=trainer) == 0
         results = {people[0].pk: "dat", people[1].pk: "khong_dat", people[2].pk: "dat"}
         issued = services.class_record_results(awareness_class=klass, results=results, certificate_date=D(2025, 3, 14),
-                                               number_prefix="UB25-", actor=trainer)
+                                               number_prefix="T25-", actor=trainer)
         assert issued == 2
         passed = Candidate.objects.filter(awareness_class=klass).order_by("certificate_number")
         # sequential, in name order: Bùi before Đặng
         assert [(c.person.full_name, c.certificate_number) for c in passed] == [
-            ("Bùi Văn Khánh", "UB25-001"), ("Đặng Văn Long", "UB25-002")]
+            ("Bùi Văn Khánh", "T25-001"), ("Đặng Văn Long", "T25-002")]
         assert all(c.stage == Stage.COURSE_DONE for c in passed)
         failed = ClassEnrolment.objects.get(candidate=people[1])
         assert failed.result == "khong_dat" and not failed.certificate_number
