@@ -131,3 +131,39 @@ def test_recomputes_interleaved_with_pipeline_steps_end_consistent(world):
         assert stored == _sources(org, year), f"{org.code}: stored {stored}, counted {_sources(org, year)}"
     assert Attainment.objects.get(org=world.base, year=year).sources == 12
     print(f"interleaved: 12 steps by 4 threads, {len(runs)} concurrent recomputes, stored == counted on 5 nodes")
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["revise", "first-set"])
+def test_two_boards_revising_the_same_quota_at_once_lose_nothing_silently(world, existing):
+    from quotas.models import Quota, QuotaRevision
+    from quotas.services import QuotaVersionConflict, quota_set
+
+    year = 2026
+    boards = [world.persona("board_city"), world.persona("board_city")]
+    seen_version = 0
+    if existing:
+        seen_version = quota_set(org=world.base, year=year, admission_quota=5, source_quota=8, actor=boards[0],
+                                 expected_version=0).version
+    revisions_before = QuotaRevision.objects.filter(quota__org=world.base, quota__year=year).count()
+    barrier = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def revise(number: int):
+        try:
+            barrier.wait(timeout=10)
+            quota_set(org=world.base, year=year, admission_quota=10 + number, source_quota=20 + number,
+                      actor=boards[number], reason=f"điều chỉnh {number}", expected_version=seen_version)
+            outcomes[number] = "saved"
+        except QuotaVersionConflict as conflict:
+            outcomes[number] = "conflict: " + str(conflict)
+        finally:
+            connection.close()
+
+    _run_at_once([lambda n=n: revise(n) for n in (0, 1)])
+    saved = [n for n, outcome in outcomes.items() if outcome == "saved"]
+    assert len(outcomes) == 2 and len(saved) == 1, outcomes
+    loser = outcomes[1 - saved[0]]
+    assert loser.startswith("conflict: ") and len(loser) > len("conflict: "), "the loser is told, in words"
+    quota = Quota.objects.get(org=world.base, year=year)
+    assert (quota.admission_quota, quota.source_quota) == (10 + saved[0], 20 + saved[0])
+    assert QuotaRevision.objects.filter(quota=quota).count() == revisions_before + 1
