@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import os
 import random
 import signal
 import statistics
@@ -56,6 +57,7 @@ class Case:
     name: str
     group: str
     samples_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # this process's CPU time: less sensitive to a busy machine
     queries: int | None = None
     status: str = "ok"  # ok | missing | error
     note: str = ""
@@ -64,6 +66,9 @@ class Case:
     def summary(self) -> dict:
         out = asdict(self)
         out.pop("samples_ms")
+        cpu = out.pop("cpu_ms")
+        if cpu:
+            out["cpu_median_ms"] = round(statistics.median(cpu), 2)
         if self.samples_ms:
             ordered = sorted(self.samples_ms)
             out.update(
@@ -151,9 +156,10 @@ def time_page(case: Case, client: Client, urls: list[str], repeat: int) -> None:
     if counts - {case.queries}:
         case.extra["query_counts_seen"] = sorted(counts | {case.queries})
     for i in range(SLOW_REPEAT if slow else repeat):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         _get(client, urls[i % len(urls)])
         case.samples_ms.append((time.perf_counter() - began) * 1000)
+        case.cpu_ms.append((time.process_time() - cpu) * 1000)
     if slow:
         case.extra["reduced_repeats"] = True
 
@@ -180,19 +186,21 @@ def time_call(case: Case, fn: Callable[[], object], repeat: int, rollback: bool 
         except _Rollback as done:
             return done.args[0] if done.args else None
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with CaptureQueriesContext(connection) as ctx:
         first = once()
     elapsed = (time.perf_counter() - started) * 1000
     case.queries = len(ctx.captured_queries)
     if elapsed > 5 * SLOW_MS or repeat == 0:
         case.samples_ms.append(elapsed)
+        case.cpu_ms.append((time.process_time() - cpu) * 1000)
         case.extra["single_run"] = True
         return first
     for _ in range(repeat):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         once()
         case.samples_ms.append((time.perf_counter() - began) * 1000)
+        case.cpu_ms.append((time.process_time() - cpu) * 1000)
     return first
 
 
@@ -528,6 +536,7 @@ def main() -> None:
         "database": settings.DATABASES["default"]["NAME"],
         "year": YEAR,
         "seconds": round(time.monotonic() - started, 1),
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "nodes": OrgUnit.objects.filter(path__startswith=root.path).count(),
         "candidates": Candidate.objects.filter(org__path__startswith=root.path).count(),
         "cases": [c.summary() for c in cases],
