@@ -38,8 +38,10 @@ def test_the_makefile_smoke_target_runs_the_smoke_runner():
 def test_every_service_has_a_health_check_and_app_services_read_env_file():
     for name, service in SERVICES.items():
         assert "healthcheck" in service and service["healthcheck"]["test"], name
-    for name in APP_SERVICES | {"postgres"}:
+    for name in APP_SERVICES:
         assert SERVICES[name]["env_file"] == ".env", name
+    assert set(SERVICES["postgres"]["environment"]) == {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
+    assert "env_file" not in SERVICES["postgres"], "the database container does not get the app's secrets"
 
 
 def test_data_lives_in_named_volumes():
