@@ -27,7 +27,7 @@ from members.models import Education, Gender, Introducer, MassOrg, OccupationGro
 from orgs.models import Kind, OrgChange, OrgUnit, Sector
 from recruitment import rules
 from recruitment.models import AwarenessClass, Candidate, ClassEnrolment, Stage, Transition
-from recruitment.services import apply_step, transition_for
+from recruitment.services import STEP_EXTRAS, apply_step, transition_for
 from recruitment.stages import STAGE_FIELDS
 from recruitment.workdays import add_working_days, is_working_day, preloaded
 
@@ -336,6 +336,7 @@ class Generator:
         self.votes(f, "recognition", 4, 40, "recognition_members_summoned")
         f["recognition_decision_date"] = decision
         f["recognition_decision_number"] = self.decision_number(deciding, decision)
+        f["recognition_deciding_org"] = deciding
         return True
 
     def introducers(self, person: Person, branch_res: dt.date) -> list[Introducer]:
@@ -366,6 +367,7 @@ class Generator:
         if klass is not None:
             f["awareness_class"] = klass.obj
             f["certificate_number"] = f"{klass.obj.code}-{klass.next_number:03d}"
+            f["course_result"] = "dat"
             klass.next_number += 1
         steps = steps_for(f, final, skips_base=branch.is_chi_bo_co_so)
         if final in (Stage.REMOVED, Stage.NOT_ADMITTED, Stage.STRUCK_OFF):
@@ -398,7 +400,8 @@ def steps_for(f: dict, final: str, *, skips_base: bool) -> list[tuple[str, dict]
         date_field = STAGE_FIELDS[stage][0]
         if f.get(date_field) is None:
             break
-        data = {name: f[name] for name in STAGE_FIELDS[stage] if f.get(name) not in (None, "")}
+        names = STAGE_FIELDS[stage] + STEP_EXTRAS.get(stage, [])
+        data = {name: f[name] for name in names if f.get(name) not in (None, "")}
         steps.append((stage, data))
         if stage == final:
             break

@@ -111,6 +111,10 @@ class Candidate(models.Model):
     recognition_members_summoned = models.PositiveSmallIntegerField(
         "số đảng viên chính thức triệu tập (công nhận)", null=True, blank=True
     )
+    recognition_deciding_org = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="cấp ủy quyết định công nhận",
+    )  # optional: when given, R-AUTHORITY checks it as for the admission
     recognition_decision_number = models.CharField("số quyết định công nhận", max_length=40, blank=True)
     recognition_decision_date = models.DateField("ngày ký quyết định công nhận", null=True, blank=True)
     recognition_date = models.DateField("ngày công nhận chính thức", null=True, blank=True, db_index=True)

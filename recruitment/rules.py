@@ -554,6 +554,9 @@ def evaluate(*, candidate, person, to_stage: str, data: dict, today: dt.date | N
                                               consideration_date=consideration))
         verdicts.append(check_decision_due(resolution_date=consideration,
                                            decision_date=values("recognition_decision_date"), recognition=True))
+        if values("recognition_deciding_org") is not None:  # optional field: checked when recorded
+            verdicts.append(check_authority(deciding_org=values("recognition_deciding_org"), branch=branch,
+                                            on=values("recognition_decision_date"), recognition=True))
     return verdicts
 
 

@@ -34,7 +34,7 @@ STEP_EXTRAS = {
     Stage.ADMITTED: ["decision_extended_days"],
     Stage.COURSE_DONE: ["course_result"],
     # A stated recognition date is checked by R-PROBATION; the stored one is always the end of probation.
-    Stage.FULL_MEMBER: ["recognition_date"],
+    Stage.FULL_MEMBER: ["recognition_date", "recognition_deciding_org"],
 }
 # Milestones that feed attainment (sources, admissions, recognitions) and must be recomputed.
 ATTAINMENT_STAGES = {Stage.SYMPATHISER, Stage.COURSE_DONE, Stage.ADMITTED, Stage.FULL_MEMBER, Stage.STRUCK_OFF}

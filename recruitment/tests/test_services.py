@@ -367,3 +367,15 @@ class TestApplyRowRecognition:
         with pytest.raises(RuleRefusal) as refused:
             services.candidate_apply_row(person_data=ROW_PERSON, milestones=row, branch=world.branch, actor=board)
         assert refused.value.rule_ids == ["R-PROBATION"] and "01/08/2026" in str(refused.value)
+
+
+class TestRecognitionAuthority:
+    def test_recognition_decided_by_a_node_without_authority_is_refused(self, world, staff, candidate):
+        candidate = walk(candidate, staff, Stage.PROBATIONARY, deciding_org=world.city)
+        data = dict(dict(STEPS)[Stage.FULL_MEMBER], recognition_deciding_org=world.base)
+        with pytest.raises(RuleRefusal) as refused:
+            services.candidate_advance(candidate=candidate, to_stage=Stage.FULL_MEMBER, data=data, actor=staff)
+        assert refused.value.rule_ids == ["R-AUTHORITY"] and "công nhận" in str(refused.value)
+        data["recognition_deciding_org"] = world.city
+        candidate = services.candidate_advance(candidate=candidate, to_stage=Stage.FULL_MEMBER, data=data, actor=staff)
+        assert candidate.recognition_deciding_org == world.city
