@@ -431,7 +431,8 @@ def check_order(
 ) -> Verdict:
     """Stages in order, dates never backwards (nor in the future). `step_dates`: (field, value) of the step;
     `previous`: the latest earlier milestone (field, date)."""
-    source = "Điều lệ Đảng, Điều 4 (trình tự kết nạp); " + regime_on(today).regulation
+    step_day = next((value for _name, value in step_dates if value is not None), None)
+    source = "Điều lệ Đảng, Điều 4 (trình tự kết nạp); " + regime_on(step_day or today).regulation
     stage_label = Stage(to_stage).label
     if to_stage in EXIT_FROM:
         if from_stage not in EXIT_FROM[to_stage]:
