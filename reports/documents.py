@@ -95,7 +95,7 @@ def fmt_pct(value) -> str:
 def cell_text(table: Table, col: int, value) -> str:
     if value is None:
         return "–"
-    if col in table.percent_cols:
+    if col in table.percent_cols and is_number(value):
         return fmt_pct(value)
     if isinstance(value, bool):
         return "x" if value else ""
@@ -411,7 +411,7 @@ def render_xlsx(doc: Document) -> bytes:
         for index, values in enumerate(block.rows):
             out = []
             for c, value in enumerate(values):
-                if c in block.percent_cols and value is not None:
+                if c in block.percent_cols and is_number(value):
                     out.append(round(float(value) / 100, 4))
                 else:
                     out.append(xlsx_safe(value))
@@ -419,7 +419,7 @@ def render_xlsx(doc: Document) -> bytes:
             for c, cell in enumerate(ws[ws.max_row]):
                 cell.border = border
                 cell.font = Font(name=FONT_FAMILY_DOCX, size=12, bold=index in block.bold_rows)
-                if c in block.percent_cols:
+                if c in block.percent_cols and is_number(values[c]):
                     cell.number_format = "0.0%"
                 elif is_number(values[c]):
                     cell.number_format = "#,##0"
