@@ -108,3 +108,13 @@ def test_deadlines_of_a_row_written_by_the_services_need_no_query(world, django_
     with django_assert_num_queries(0):
         kinds = [d.kind for d in deadlines_for(candidate, today=D(2026, 11, 29))]
     assert kinds == ["ceremony", "decision", "probation_end", "recognition", "certificate"]  # in order of due date
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["holidayoverride", "candidate", "awarenessclass"])
+def test_admin_pages_render(world, admin_client, name):
+    candidate = make(world, stage=Stage.DOSSIER, certificate_date=D(2025, 3, 1))
+    assert admin_client.get(reverse(f"admin:recruitment_{name}_changelist")).status_code == 200
+    if name == "candidate":
+        page = admin_client.get(reverse("admin:recruitment_candidate_change", args=[candidate.pk]))
+        assert page.status_code == 200
