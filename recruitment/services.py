@@ -343,6 +343,31 @@ def candidate_exit(*, candidate: Candidate, to_stage: str, exit_date: dt.date, r
     return locked
 
 
+@transaction.atomic
+def decision_extend(*, candidate: Candidate, days: int, actor, expected_version: int | None = None,
+                    reason: str = "") -> Candidate:
+    """Extend the admission-decision deadline (R-DECISION-DUE): once, by up to 30 working days, while the
+    decision is awaited. Moves the stored due date."""
+    locked = _lock(candidate)
+    _check_scope(actor, locked.org)
+    _check_version(locked, expected_version)
+    limit = rules.regime_on(locked.branch_resolution_date).extension_max_working_days
+    if locked.stage not in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION):
+        raise ValidationError("Chỉ gia hạn khi hồ sơ đang chờ quyết định kết nạp.")
+    if locked.decision_extended_days:
+        raise ValidationError(f"R-DECISION-DUE: thời hạn đã được gia hạn {locked.decision_extended_days} ngày làm "
+                              "việc; chỉ được gia hạn một lần.")
+    if not 1 <= days <= limit:
+        raise ValidationError(f"R-DECISION-DUE: chỉ được gia hạn tối đa {limit} ngày làm việc.")
+    locked.decision_extended_days = days
+    _set_due_dates(locked)
+    locked.version += 1
+    locked.updated_by = actor
+    locked.save()
+    audit(action="candidate.decision_extend", actor=actor, obj=locked, org=locked.org, detail={"days": days})
+    return locked
+
+
 def candidate_transfer(*, candidate: Candidate, to_branch: OrgUnit, actor, expected_version: int | None = None):
     """Transfer to another organisation: the record moves, its history (lineage snapshots) stays."""
     person = candidate.person

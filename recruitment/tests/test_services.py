@@ -379,3 +379,16 @@ class TestRecognitionAuthority:
         data["recognition_deciding_org"] = world.city
         candidate = services.candidate_advance(candidate=candidate, to_stage=Stage.FULL_MEMBER, data=data, actor=staff)
         assert candidate.recognition_deciding_org == world.city
+
+
+class TestDecisionExtension:
+    def test_extension_once_up_to_30_working_days_moves_the_due_date(self, world, staff, candidate):
+        candidate = walk(candidate, staff, Stage.BRANCH_RESOLUTION, deciding_org=world.city)
+        before = candidate.decision_due
+        with pytest.raises(ValidationError):
+            services.decision_extend(candidate=candidate, days=31, actor=staff)
+        candidate = services.decision_extend(candidate=candidate, days=30, actor=staff,
+                                             expected_version=candidate.version)
+        assert candidate.decision_due > before and candidate.decision_extended_days == 30
+        with pytest.raises(ValidationError, match="một lần"):
+            services.decision_extend(candidate=candidate, days=5, actor=staff)
