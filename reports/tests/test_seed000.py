@@ -10,6 +10,7 @@ import re
 import pytest
 from docx import Document as DocxDocument
 from openpyxl import load_workbook
+from PIL import Image
 
 from fixtures.seed000_workbook import build
 from members.models import Person
@@ -18,7 +19,7 @@ from quotas.selectors import attainment_for
 from recruitment.models import Candidate, Transition
 from reports.importer import import_workbook
 from reports.services import report_generate
-from reports.tests.pdfcheck import assert_fonts_embedded_liberation, pdf_text, squash
+from reports.tests.pdfcheck import assert_fonts_embedded_liberation, first_page_png, pdf_text, squash
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,8 @@ def _check_pdf(data: bytes, tmp_path) -> None:
     path = tmp_path / "results.pdf"
     path.write_bytes(data)
     assert_fonts_embedded_liberation(path)
+    with Image.open(first_page_png(path, tmp_path / "results-page")) as page:
+        assert abs(page.height / page.width - 297 / 210) < 0.01 and page.convert("L").getextrema()[0] < 100
     lines = pdf_text(path, layout=True).splitlines()
 
     def row(label: str) -> list[int]:
