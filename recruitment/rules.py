@@ -132,7 +132,7 @@ def field_label(name: str) -> str:
 
 # --- one function per rule ------------------------------------------------------------------------
 
-CHARTER_ART1 = "Điều lệ Đảng, Điều 1 khoản 3 (tuổi đời, trình độ học vấn)"
+CHARTER_ART1 = "Điều lệ Đảng, Điều 1 (tuổi đời, trình độ học vấn)"
 CHARTER_ART4 = "Điều lệ Đảng, Điều 4 (thủ tục kết nạp, người giới thiệu)"
 CHARTER_ART5 = "Điều lệ Đảng, Điều 5 (đảng viên dự bị, công nhận chính thức)"
 
@@ -301,7 +301,7 @@ def check_vote_base(*, votes_for: int | None, members: int | None, on: dt.date |
 
 def check_authority(*, deciding_org, branch, on: dt.date | None, recognition: bool = False) -> Verdict:
     """Only a node whose committee holds the authority, and which stands above the person's branch."""
-    source = _source("Điều lệ Đảng, Điều 4 khoản 4 (thẩm quyền kết nạp, công nhận đảng viên chính thức)", on)
+    source = _source("Điều lệ Đảng, Điều 4 và Điều 5 (thẩm quyền kết nạp, công nhận đảng viên chính thức)", on)
     what = "công nhận đảng viên chính thức" if recognition else "kết nạp"
     if deciding_org is None:
         return _v("R-AUTHORITY", False, f"Chưa chọn {field_label('deciding_org')}.", source)
