@@ -44,5 +44,20 @@ ACTION_LABELS = {
 }
 
 
+OBJECT_LABELS = {
+    "accounts.user": "Tài khoản",
+    "members.person": "Hồ sơ",
+    "recruitment.candidate": "Hồ sơ phát triển",
+    "recruitment.awarenessclass": "Lớp nhận thức",
+    "quotas.quota": "Chỉ tiêu",
+    "core.job": "Văn bản / công việc",
+    "orgs.orgunit": "Tổ chức",
+}
+
+
+def object_label(object_type: str) -> str:
+    return OBJECT_LABELS.get(object_type, object_type)
+
+
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
