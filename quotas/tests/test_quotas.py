@@ -110,3 +110,26 @@ def test_the_allocation_page_shows_quota_allocated_rest_and_suggestion(world, cl
     assert 'data-testid="unallocated">30<' in html
     assert 'data-testid="suggested">276<' in html
     assert "Đảng bộ phường An Bình" in html
+
+
+def test_the_nightly_recompute_is_scheduled_for_beat(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from config.celery_app import app
+
+    task = PeriodicTask.objects.get(task="quotas.attainment_recompute_year")
+    assert task.enabled and (task.crontab.hour, task.crontab.minute) == ("1", "30")
+    app.loader.import_default_modules()
+    assert "quotas.attainment_recompute_year" in app.tasks
+
+
+def test_a_board_sets_mass_organisation_quotas_of_its_own_node(world, client_for):
+    from quotas.models import MassOrgQuota
+
+    url = f"/chi-tieu/phan-bo/{world.city.pk}/?year=2026"
+    response = client_for(world.persona("board_city")).post(url, {"mass_org": "doan_tn", "quota": 40, "year": 2026})
+    assert response.status_code == 302
+    assert MassOrgQuota.objects.get(org=world.city, year=2026, mass_org="doan_tn").quota == 40
+    html = client_for(world.persona("viewer_city")).get(url).content.decode()
+    assert "Đoàn Thanh niên" in html and ">40<" in html
+    assert client_for(world.persona("viewer_city")).post(url, {"mass_org": "doan_tn", "quota": 1}).status_code == 403
