@@ -361,7 +361,8 @@ def probation_end(ceremony_date: dt.date) -> dt.date:
 
 
 def check_probation(*, ceremony_date: dt.date | None, consideration_date: dt.date | None,
-                    decision_date: dt.date | None = None, effective_date: dt.date | None = None) -> Verdict:
+                    decision_date: dt.date | None = None, effective_date: dt.date | None = None,
+                    today: dt.date | None = None) -> Verdict:
     """Recognition considered and decided only after 12 months of probation. `effective_date`, when a
     source states one (the workbook's "Ngày công nhận chính thức"), must be the end of probation."""
     source = _source(CHARTER_ART5, ceremony_date)
@@ -370,7 +371,8 @@ def check_probation(*, ceremony_date: dt.date | None, consideration_date: dt.dat
                   source)
     end = probation_end(ceremony_date)
     early = [(label, d) for label, d in (("nghị quyết chi bộ xét công nhận", consideration_date),
-                                         ("quyết định công nhận", decision_date)) if d is not None and d < end]
+                                         ("quyết định công nhận", decision_date), ("hôm nay", today))
+             if d is not None and d < end]
     if early:
         label, d = early[0]
         return _v("R-PROBATION", False, f"Thời gian dự bị 12 tháng kể từ lễ kết nạp {fmt(ceremony_date)} đến hết "
@@ -546,7 +548,7 @@ def evaluate(*, candidate, person, to_stage: str, data: dict, today: dt.date | N
         consideration = values("recognition_branch_resolution_date")
         verdicts.append(check_probation(ceremony_date=ceremony, consideration_date=consideration,
                                         decision_date=values("recognition_decision_date"),
-                                        effective_date=data.get("recognition_date")))
+                                        effective_date=data.get("recognition_date"), today=today))
         if not (partial and values("recognition_votes_for") is None):  # the sheet has no vote columns
             verdicts.append(check_vote_branch(votes_for=values("recognition_votes_for"),
                                               summoned=values("recognition_members_summoned"), on=consideration,

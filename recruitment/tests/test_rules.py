@@ -278,3 +278,10 @@ class TestEvaluate:
                                   "deciding_org": world.base}, today=D(2026, 1, 1))
         assert [v.rule_id for v in rules.refusals(verdicts)] == ["R-AUTHORITY"]
         assert {v.rule_id for v in verdicts} == {"R-ORDER", "R-AGE-MAX", "R-AUTHORITY", "R-DECISION-DUE"}
+
+
+def test_recognition_before_probation_ends_is_refused_even_without_dates():
+    # An imported row may carry only the recognition decision's number: the end of probation must have passed.
+    refused = check_probation(ceremony_date=D(2026, 6, 1), consideration_date=None, today=D(2026, 11, 29))
+    assert not refused.ok and "01/06/2027" in refused.message
+    assert check_probation(ceremony_date=D(2025, 6, 1), consideration_date=None, today=D(2026, 11, 29)).ok
