@@ -327,3 +327,23 @@ def test_password_change_form_refuses_a_common_password(world, client_for):
     assert response.context["form"].errors["new_password2"]
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_json_logs_keep_query_strings_out():
+    """A searched name in a query string must not reach the logs (request reprs, gunicorn access lines)."""
+    import logging
+
+    from core.logformat import JsonFormatter
+
+    request = RequestFactory().get("/ho-so/", {"q": "Nguyễn Văn Bí Mật"})
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s", (request.path,), None)
+    record.request = request
+    record.status_code = 404
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["request"] == "GET /ho-so/" and entry["status_code"] == 404
+    atoms = {"h": "10.0.0.9", "m": "GET", "U": "/ho-so/", "q": "q=Nguy%E1%BB%85n", "s": "200", "B": 512, "M": 12}
+    access = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, "%(m)s %(U)s %(s)s", (atoms,), None)
+    line = JsonFormatter().format(access)
+    assert "Nguy" not in line and "q=" not in line
+    entry = json.loads(line)
+    assert (entry["method"], entry["path"], entry["status"], entry["duration_ms"]) == ("GET", "/ho-so/", 200, 12)
