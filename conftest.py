@@ -90,3 +90,10 @@ def demo_province(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("loaddemo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         return OrgUnit.objects.get(code="QN")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run the tests that use the committed demo province after all others (pytest-django has already put
+    transactional tests after plain ones), so that no other test ever sees the demo's rows."""
+    items.sort(key=lambda item: "demo_province" in getattr(item, "fixturenames", ()))
