@@ -355,10 +355,12 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None) -> dict[in
 
 
 def figures_digest(fields: dict) -> str:
-    """Fingerprint of a row's figures: a recompute compares it instead of reading back every JSON column."""
+    """Fingerprint of a row's breakdown (the scalar columns are compared as stored): a recompute compares it
+    instead of decoding thousands of JSON columns. Rows without admissions share the empty digest."""
     by_group = fields["by_group"]
-    groups = _EMPTY_BY_GROUP_JSON if by_group is EMPTY_BY_GROUP else json.dumps(by_group, sort_keys=True)
-    payload = ",".join(str(fields[f]) for f in _STORED[:-1]) + groups
+    if by_group is EMPTY_BY_GROUP:
+        return _EMPTY_DIGEST
+    payload = json.dumps(by_group, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -589,4 +591,6 @@ def suggested_quota(*, members_start: int, rate_pct: float) -> int:
 
 # Shared by every row without admissions; never mutated (rows with admissions get their own dict).
 EMPTY_BY_GROUP = empty_by_group()
-_EMPTY_BY_GROUP_JSON = json.dumps(EMPTY_BY_GROUP, sort_keys=True)
+_EMPTY_DIGEST = hashlib.sha1(
+    json.dumps(EMPTY_BY_GROUP, sort_keys=True, separators=(",", ":")).encode(), usedforsecurity=False
+).hexdigest()
