@@ -29,7 +29,8 @@ FONT_FILES = {
 
 
 def font_dir() -> Path:
-    return Path(getattr(settings, "REPORT_FONT_DIR", "/usr/share/fonts/truetype/liberation2"))
+    # Shipped with the project (SIL OFL, static/fonts/LICENSE-Liberation.txt) so no system package is needed.
+    return Path(getattr(settings, "REPORT_FONT_DIR", settings.BASE_DIR / "static" / "fonts"))
 
 
 @dataclass
