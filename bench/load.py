@@ -51,21 +51,26 @@ class LoadResult:
         }
 
 
-def mixed_requests(info: dict, year: int) -> list[tuple[str, str, str]]:
-    """(kind, session, path): what staff and boards read around a reporting deadline."""
+def mixed_requests(info: dict, year: int) -> list[tuple[str, str, str, int]]:
+    """(kind, session, path, weight): around a reporting deadline most readers are branch and base staff
+    looking at their own lists and people; boards read dashboards; the province board is one of hundreds."""
     s = info["sessions"]
     people = info["person_ids"]
     mix = [
-        ("list", s["mid"], "/ho-so/?stage=cam_tinh"),
-        ("list", s["mid"], "/ho-so/?q=nguyen"),
-        ("list", s["branch"], "/ho-so/"),
-        ("list", s["root"], "/ho-so/?stage=ho_so"),
-        ("dashboard", s["root"], f"/chi-tieu/?year={year}"),
-        ("dashboard", s["mid"], f"/chi-tieu/?year={year}"),
-        ("board", s["mid"], "/ho-so/bang-tien-trinh/"),
-        ("api", s["mid"], f"/api/v1/attainment/?year={year}&org={info['mid_code']}"),
+        ("list", s["branch"], "/ho-so/", 12),
+        ("list", s["branch"], "/ho-so/?stage=cam_tinh", 6),
+        ("list", s["base"], "/ho-so/", 6),
+        ("list", s["base"], "/ho-so/?q=nguyen", 3),
+        ("list", s["mid"], "/ho-so/?stage=ho_so", 2),
+        ("list", s["root"], "/ho-so/?stage=ho_so", 1),
+        ("dashboard", s["base"], f"/chi-tieu/?year={year}", 8),
+        ("dashboard", s["mid"], f"/chi-tieu/?year={year}", 8),
+        ("dashboard", s["root"], f"/chi-tieu/?year={year}", 4),
+        ("board", s["branch"], "/ho-so/bang-tien-trinh/", 6),
+        ("board", s["mid"], "/ho-so/bang-tien-trinh/", 4),
+        ("api", s["mid"], f"/api/v1/attainment/?year={year}&org={info['mid_code']}", 15),
     ]
-    mix += [("person", s["mid"], f"/ho-so/{pk}/") for pk in people[:40]]
+    mix += [("person", s["mid"], f"/ho-so/{pk}/", 25 / len(people[:40])) for pk in people[:40]]
     return mix
 
 
@@ -81,16 +86,14 @@ def run(
     seed: int = 7,
 ) -> LoadResult:
     mix = mixed_requests(info, year)
-    weights = {"list": 30, "dashboard": 20, "person": 25, "board": 10, "api": 15}
-    per_kind = {k: [m for m in mix if m[0] == k] for k in weights}
+    weights = [m[3] for m in mix]
     result = LoadResult()
     lock = threading.Lock()
     issued = [0]
     deadline = [0.0]
 
     def one(conn_holder: list, rng: random.Random, record: bool) -> None:
-        kind = rng.choices(list(weights), weights=list(weights.values()))[0]
-        _, session, path = rng.choice(per_kind[kind])
+        kind, session, path, _ = rng.choices(mix, weights=weights)[0]
         started = time.perf_counter()
         error = None
         try:

@@ -212,6 +212,13 @@ def evaluate(full: dict, small: dict | None, load: dict | None) -> list[dict]:
             row["ratio"] = f"{ratio:.1f}× sàn SQL"
             row["target"] += " và ≤ 5× sàn SQL"
             row["met"] = bool(row["met"]) and ratio <= 5
+        extra = case.get("extra", {})
+        if "ms_per_row" in extra:
+            row["ratio"] = f"{extra['ms_per_row']:.1f} ms/dòng"
+        small_import = cases.get("import_1k_rows", {})
+        if case["group"] == "import" and case["status"] == "timeout" and small_import.get("status") == "ok":
+            estimate = small_import["extra"]["ms_per_row"] * extra.get("rows", 0) / 1000
+            row["ratio"] = f"≈ {estimate:,.0f} s theo tốc độ 1k"
         if "query_counts_seen" in case.get("extra", {}):
             row["note"] = f"số truy vấn thay đổi theo đối tượng: {case['extra']['query_counts_seen']}"
             row["met"] = False if row["met"] is not None else None
