@@ -440,13 +440,16 @@ def import_workbook(cases: list[Case], users: dict[str, User], rows: int) -> Non
         def fn():
             result = importer(data=data, actor=None)
             outcome["errors"] = len(result.errors)
-            outcome["first_errors"] = [str(e) for e in result.errors[:3]]
+            outcome["first_errors"] = [
+                f"{e.sheet} dòng {e.row} {e.rule_id}: {' '.join(str(e.message).split())[:160]}"
+                for e in result.errors[:3]
+            ]
 
         time_call(case, fn, repeat=0, rollback=True)  # rolled back: the bench database stays as generated
         case.extra.update(outcome)
         case.extra["ms_per_row"] = round(case.samples_ms[0] / n, 2)
         if outcome["errors"]:
-            case.status, case.note = "error", f"{outcome['errors']} dòng bị từ chối: {outcome['first_errors']}"
+            case.status, case.note = "error", f"{outcome['errors']} dòng bị từ chối, ví dụ {outcome['first_errors'][0]}"
 
     run_case(cases, "import_1k_rows", "import_small", lambda case: measure_import(case, 1_000))
     run_case(cases, f"import_{rows // 1000}k_rows", "import", lambda case: measure_import(case, rows))
