@@ -109,16 +109,49 @@ def attainment_schedule_recompute(*, lineage: str, year: int) -> None:
     ids = lineage_ids(lineage)
     if not ids or not year:
         return
-    transaction.on_commit(lambda: _mark_pending(ids, int(year)))
+    if not transaction.get_connection().in_atomic_block:
+        _mark_pending(ids, int(year))
+        return
+    # One callback per transaction: an import of 800 rows must queue one recompute, not 800 (with eager
+    # Celery each callback would recompute on the spot). The batch lives as long as its callback is still
+    # registered; after a rollback the callback is gone and a fresh batch starts.
+    batch = _transaction_batch()
+    batch.setdefault(int(year), set()).update(ids)
+
+
+_batches: dict[int, tuple[object, dict[int, set[int]]]] = {}
+
+
+def _transaction_batch() -> dict[int, set[int]]:
+    conn = transaction.get_connection()  # the thread's own connection, not the shared proxy
+    key = id(conn)
+    entry = _batches.get(key)
+    if entry is not None and any(callback is entry[0] for _, callback, _ in conn.run_on_commit):
+        return entry[1]
+    batch: dict[int, set[int]] = {}
+
+    def flush() -> None:
+        _batches.pop(key, None)
+        _mark_pending_many(batch)
+
+    _batches[key] = (flush, batch)
+    transaction.on_commit(flush)
+    return batch
 
 
 def _mark_pending(org_ids: Iterable[int], year: int) -> None:
+    _mark_pending_many({year: set(org_ids)})
+
+
+def _mark_pending_many(batch: dict[int, set[int]]) -> None:
     table = AttainmentPending._meta.db_table
-    ids = sorted(set(org_ids))
-    placeholders = ", ".join(["(%s, %s, %s)"] * len(ids))
+    pairs = sorted((org_id, year) for year, ids in batch.items() for org_id in ids)
+    if not pairs:
+        return
+    placeholders = ", ".join(["(%s, %s, %s)"] * len(pairs))
     params: list = []
     now = timezone.now()
-    for org_id in ids:
+    for org_id, year in pairs:
         params += [org_id, year, now]
     # ON CONFLICT … RETURNING works on PostgreSQL and SQLite ≥ 3.35: only rows that were not already pending
     # come back, and only they justify a new worker run (a pending row already has one queued).
@@ -250,21 +283,27 @@ def _lineage_counts(field: str, date_field: str, *, year: int, org_ids: set[int]
     return dict(rows)
 
 
-def compute_attainment(*, year: int, org_ids: set[int] | None = None) -> dict[int, dict]:
+def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_only: bool = False) -> dict[int, dict]:
     """The figures of the nodes (all, or `org_ids`) for `year`, without writing: {org_id: fields}."""
-    orgs = list(OrgUnit.objects.values_list("pk", "path", "sector"))
-    known = {pk for pk, _path, _sector in orgs}
-    targets = known if org_ids is None else (set(org_ids) & known)
-    sector_of = {pk: sector for pk, _path, sector in orgs}
-    pk_of_path = {path: pk for pk, path, _sector in orgs}
     step = OrgUnit.steplen
-    parent_of = {pk: pk_of_path.get(path[:-step]) for pk, path, _sector in orgs if len(path) > step}
+    groups_rows = list(admission_groups(year=year, org_ids=org_ids))
+    if events_only:
+        # A pipeline change: only the event counts of a few nodes move; no need to read the whole tree.
+        targets = set(OrgUnit.objects.filter(pk__in=org_ids).values_list("pk", flat=True))
+        branch_ids = {lineage_ids(row[0])[-1] for row in groups_rows if lineage_ids(row[0])}
+        sector_of = dict(OrgUnit.objects.filter(pk__in=branch_ids).values_list("pk", "sector"))
+        pk_of_path, parent_of = {}, {}
+    else:
+        orgs = list(OrgUnit.objects.values_list("pk", "path", "sector"))
+        known = {pk for pk, _path, _sector in orgs}
+        targets = known if org_ids is None else (set(org_ids) & known)
+        sector_of = {pk: sector for pk, _path, sector in orgs}
+        pk_of_path = {path: pk for pk, path, _sector in orgs}
+        parent_of = {pk: pk_of_path.get(path[:-step]) for pk, path, _sector in orgs if len(path) > step}
 
     # Admissions: first per lineage (small), then rolled up over each lineage's ids.
     per_lineage: dict[str, dict] = {}
-    for lineage, gender, band, youth, ethnicity, religion, education, occupation, n in admission_groups(
-        year=year, org_ids=org_ids
-    ):
+    for lineage, gender, band, youth, ethnicity, religion, education, occupation, n in groups_rows:
         agg = per_lineage.get(lineage)
         if agg is None:
             ids = lineage_ids(lineage)
@@ -326,13 +365,14 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None) -> dict[in
     # Members at the start of the year are entered per node for its own members: a node's figure is the sum
     # over its current subtree (the denominator describes the tree as it stands, unlike past events).
     members: dict[int, int] = defaultdict(int)
-    for path, count in OrgYearStat.objects.filter(year=year).values_list("org__path", "members_start"):
+    stats = OrgYearStat.objects.filter(year=year) if not events_only else OrgYearStat.objects.none()
+    for path, count in stats.values_list("org__path", "members_start"):
         for end in range(step, len(path) + 1, step):
             org_id = pk_of_path.get(path[:end])
             if org_id is not None:
                 members[org_id] += count
 
-    quota_of = dict(Quota.objects.filter(year=year).values_list("org_id", "admission_quota"))
+    quota_of = {} if events_only else dict(Quota.objects.filter(year=year).values_list("org_id", "admission_quota"))
     allocated: dict[int, int] = defaultdict(int)
     for pk, value in quota_of.items():
         parent = parent_of.get(pk)
@@ -392,7 +432,10 @@ def attainment_recompute(*, year: int, org: OrgUnit | None = None, org_ids: Iter
         targets = set(org_ids)
     else:
         targets = None
-    figures = compute_attainment(year=year, org_ids=targets)
+    # Nodes named one by one (a pipeline change's lineage): recount the events only; members and quotas of those
+    # nodes did not move (quota_set writes its columns itself; the nightly run refreshes members).
+    events_only = org is None and org_ids is not None
+    figures = compute_attainment(year=year, org_ids=targets, events_only=events_only)
     existing_rows = Attainment.objects.filter(year=year)
     if targets is not None and len(targets) <= 1000:
         existing_rows = existing_rows.filter(org_id__in=targets)
@@ -400,6 +443,14 @@ def attainment_recompute(*, year: int, org: OrgUnit | None = None, org_ids: Iter
     # the JSON breakdown through its digest, instead of decoding thousands of JSON columns.
     scalars = _STORED[:-1]
     existing = {row[0]: row[1:] for row in existing_rows.values_list("org_id", *scalars, "digest")}
+    if events_only:
+        missing = [pk for pk in figures if pk not in existing]
+        kept = _denominators(year, missing) if missing else {}
+        for pk, fields in figures.items():
+            old = existing.get(pk)
+            fields["members_start"], fields["quota"], fields["allocated_to_children"] = (
+                old[:3] if old is not None else kept[pk]
+            )
     changed = []
     for pk, fields in figures.items():
         digest = figures_digest(fields)
@@ -407,6 +458,27 @@ def attainment_recompute(*, year: int, org: OrgUnit | None = None, org_ids: Iter
             changed.append((pk, digest, fields))
     _upsert(year, changed)
     return len(changed)
+
+
+def _denominators(year: int, org_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Members at the start of the year, quota and quota allocated to children of a few nodes."""
+    out = {}
+    for org in OrgUnit.objects.filter(pk__in=org_ids).only("pk", "path", "depth"):
+        members = sum(
+            OrgYearStat.objects.filter(year=year, org__path__startswith=org.path).values_list(
+                "members_start", flat=True
+            )
+        )
+        quota = Quota.objects.filter(org=org, year=year).values_list("admission_quota", flat=True).first() or 0
+        allocated = sum(
+            Quota.objects.filter(year=year, org__path__startswith=org.path, org__depth=org.depth + 1).values_list(
+                "admission_quota", flat=True
+            )
+        )
+        out[org.pk] = (members, quota, allocated)
+    for pk in org_ids:
+        out.setdefault(pk, (0, 0, 0))
+    return out
 
 
 def _upsert(year: int, changed: list[tuple[int, str, dict]]) -> None:

@@ -118,3 +118,40 @@ def test_a_second_recompute_writes_nothing_and_a_change_rewrites_only_its_lineag
     Attainment.objects.filter(org=world.city, year=2025).update(admitted=999)
     assert attainment_recompute(year=2025, org=world.province) == 1
     assert Attainment.objects.get(org=world.city, year=2025).admitted == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_changes_in_one_transaction_register_one_commit_callback(world, monkeypatch):
+    """An import of hundreds of rows in one transaction queues one recompute after commit, not one per row."""
+    from django.db import connection, transaction
+
+    from quotas import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.attainment_process_pending, "delay", lambda: sent.append(1))
+    with transaction.atomic():
+        for day in range(1, 29):
+            attainment_schedule_recompute(lineage=world.branch.lineage, year=2025)
+            attainment_schedule_recompute(lineage=world.other_branch.lineage, year=2024)
+        assert len(connection.run_on_commit) == 1
+        assert not AttainmentPending.objects.exists()
+    assert sent == [1]
+    assert AttainmentPending.objects.filter(year=2025).count() == 4
+    assert AttainmentPending.objects.filter(year=2024).count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_does_not_swallow_the_next_ones_changes(world, monkeypatch):
+    from django.db import transaction
+
+    from quotas import tasks
+
+    monkeypatch.setattr(tasks.attainment_process_pending, "delay", lambda: None)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        attainment_schedule_recompute(lineage=world.branch.lineage, year=2025)
+        raise RuntimeError("rolled back")
+    with transaction.atomic():
+        attainment_schedule_recompute(lineage=world.other_branch.lineage, year=2025)
+    assert set(AttainmentPending.objects.values_list("org_id", flat=True)) == {
+        world.province.pk, world.other_city.pk, world.other_base.pk, world.other_branch.pk
+    }
