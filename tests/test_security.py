@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -347,3 +347,29 @@ def test_json_logs_keep_query_strings_out():
     assert "Nguy" not in line and "q=" not in line
     entry = json.loads(line)
     assert (entry["method"], entry["path"], entry["status"], entry["duration_ms"]) == ("GET", "/ho-so/", 200, 12)
+
+
+@pytest.mark.django_db
+def test_signing_in_issues_a_new_session_id_and_signing_out_kills_it_server_side(world, client):
+    from django.contrib.sessions.models import Session
+
+    client.get(reverse("login"))
+    client.session.save()
+    before = client.session.session_key
+    assert _login(client, world.persona("staff_branch").username, PASSWORD).status_code == 302
+    after = client.session.session_key
+    assert after and after != before, "session fixation: the id must change at sign-in"
+    client.post(reverse("logout"))
+    assert not Session.objects.filter(session_key=after).exists()
+    stolen = Client()
+    stolen.cookies[settings.SESSION_COOKIE_NAME] = after
+    assert stolen.get(reverse("home")).status_code == 302, "a copied cookie is useless after sign-out"
+
+
+@pytest.mark.django_db
+def test_forms_refuse_posts_without_the_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": world.persona("staff_branch").username, "password": PASSWORD})
+    assert response.status_code == 403
+    client.force_login(world.persona("board_city"))
+    assert client.post(reverse("logout")).status_code == 403
