@@ -14,7 +14,7 @@ from recruitment import deadlines, rules
 from recruitment.demo import SECTOR_PLAN, TODAY, load_demo
 from recruitment.models import PIPELINE, AwarenessClass, Candidate, ClassEnrolment, Stage, Transition
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_province")]
 
 EDUCATION = {"giao_duc", "truong_hoc", "dai_hoc"}
 GROUP_OF = {"y_te": "health", "dn_nha_nuoc": "state", "dn_tu_nhan": "private", "khu_dan_cu": "residential"}
