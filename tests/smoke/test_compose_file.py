@@ -80,7 +80,7 @@ def test_env_example_documents_every_variable_the_compose_file_and_scripts_read(
         if line and not line.startswith("#")
     }
     used = set()
-    for path in (ROOT / "scripts").iterdir():
+    for path in (p for p in (ROOT / "scripts").iterdir() if p.is_file()):
         used |= set(re.findall(r"\$\{([A-Z_]+):-", path.read_text()))
         used |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', path.read_text()))
     internal = {"PYTHON", "BIND", "BACKUP_FILE", "WEB_THREADS", "WEB_TIMEOUT", "FORWARDED_ALLOW_IPS", "DJANGO_SETTINGS_MODULE"}
