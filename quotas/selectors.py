@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db.models import Count, Max, QuerySet
 
@@ -258,25 +259,51 @@ CERT_VALID_MONTHS = 60  # R-CERT-VALID
 class Flag:
     code: str
     title: str
-    orgs: list = field(default_factory=list)  # [(org_id, name, detail)]
+    orgs: list = field(default_factory=list)  # [(org_id, name, detail)], the first SHOWN_PER_FLAG
+    count: int = 0
+
+    def add(self, org, detail: str = "") -> None:
+        self.count += 1
+        if len(self.orgs) < SHOWN_PER_FLAG:
+            self.orgs.append((org.pk, org.name, detail))
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.orgs)
 
 
-def _subtree_orgs(root: OrgUnit) -> list[OrgUnit]:
-    return list(OrgUnit.objects.filter(path__startswith=root.path, is_active=True).only(*_ORG_COLUMNS).order_by("path"))
+class OrgBrief(NamedTuple):
+    pk: int
+    name: str
+    kind: str
+    sector: str
+    numchild: int
 
 
-def dashboard_flags(*, root: OrgUnit, year: int, orgs: list[OrgUnit] | None = None) -> list[Flag]:
-    """The seeds' rule targets, over the subtree: three queries."""
+def _subtree_orgs(root: OrgUnit) -> list[OrgBrief]:
+    """Active nodes of the subtree as plain tuples (a province has ~10,000: model instances cost too much)."""
+    rows = OrgUnit.objects.filter(path__startswith=root.path, is_active=True).order_by("path")
+    return [OrgBrief(*row) for row in rows.values_list("pk", "name", "kind", "sector", "numchild")]
+
+
+SHOWN_PER_FLAG = 30  # a province has thousands of branches: the page lists the first ones and counts the rest
+
+
+def dashboard_flags(*, root: OrgUnit, year: int, orgs: list[OrgBrief] | None = None) -> list[Flag]:
+    """The seeds' rule targets, over the subtree: three queries, only the nodes WITH admissions come back."""
     orgs = orgs if orgs is not None else _subtree_orgs(root)
-    years = list(range(year - NO_ADMISSION_YEARS, year + 1))
-    history = leaf_admission_history(root=root, years=years)
-    last = last_admission_year(root=root, before=year - NO_ADMISSION_YEARS)
+    first = year - NO_ADMISSION_YEARS
+    admitted_in: dict[int, set[int]] = {}
+    for org_id, y in Attainment.objects.filter(
+        org__path__startswith=root.path, year__range=(first, year), admitted__gt=0
+    ).values_list("org_id", "year"):
+        admitted_in.setdefault(org_id, set()).add(y)
 
     base_none = Flag("R-BASE-ZERO", f"Tổ chức cơ sở chưa kết nạp được đảng viên nào trong năm {year}")
     streak = Flag(
         "R-BRANCH-STREAK",
         f"Chi bộ nhiều năm liền không kết nạp được đảng viên: {NO_ADMISSION_YEARS} năm "
-        f"{year - NO_ADMISSION_YEARS}–{year - 1} và chưa kết nạp trong năm {year}",
+        f"{first}–{year - 1} và chưa kết nạp trong năm {year}",
     )
     residential = Flag(
         "R-RESIDENTIAL-ONE", f"Chi bộ khu dân cư chưa đạt mục tiêu kết nạp ít nhất 1 đảng viên năm {year}"
@@ -285,21 +312,31 @@ def dashboard_flags(*, root: OrgUnit, year: int, orgs: list[OrgUnit] | None = No
         "R-PRIVATE-ONE", f"Chi bộ đơn vị kinh tế tư nhân chưa đạt mục tiêu kết nạp ít nhất 1 đảng viên năm {year}"
     )
     for org in orgs:
-        admitted = history.get(org.pk, {})
-        if org.kind == Kind.BASE and not admitted.get(year):
-            base_none.orgs.append((org.pk, org.name, ""))
-        is_leaf = org.kind == Kind.BRANCH or (org.kind == Kind.BASE and org.numchild == 0)
-        if not is_leaf:
+        years_with = admitted_in.get(org.pk, ())
+        this_year = year in years_with
+        if org.kind == Kind.BASE and not this_year:
+            base_none.add(org)
+        if not (org.kind == Kind.BRANCH or (org.kind == Kind.BASE and org.numchild == 0)):
             continue
-        if all(not admitted.get(y) for y in range(year - NO_ADMISSION_YEARS, year + 1)):
-            since = last.get(org.pk)
-            detail = f"lần gần nhất: năm {since}" if since else "chưa có số liệu kết nạp"
-            streak.orgs.append((org.pk, org.name, detail))
-        if not admitted.get(year):
+        if not years_with:
+            streak.add(org)
+        if not this_year:
             if org.sector == Sector.RESIDENTIAL:
-                residential.orgs.append((org.pk, org.name, ""))
+                residential.add(org)
             elif org.sector == Sector.PRIVATE:
-                private.orgs.append((org.pk, org.name, ""))
+                private.add(org)
+    # The last year with an admission, for the listed streak branches only.
+    shown = [pk for pk, _name, _detail in streak.orgs]
+    last = dict(  # `or [0]`: the query runs even with nothing to show, so the page's query count never varies
+        Attainment.objects.filter(org_id__in=shown or [0], year__lt=first, admitted__gt=0)
+        .values("org_id")
+        .annotate(last=Max("year"))
+        .values_list("org_id", "last")
+    )
+    streak.orgs = [
+        (pk, name, f"lần gần nhất: năm {last[pk]}" if pk in last else "chưa có số liệu kết nạp")
+        for pk, name, _detail in streak.orgs
+    ]
     return [base_none, streak, residential, private]
 
 
@@ -338,13 +375,18 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 class Overdue:
     rule: str
     title: str
-    items: list = field(default_factory=list)  # [(person_id, person name, branch name, due date, days late)]
+    items: list = field(default_factory=list)  # [(person_id, name, branch, due date, days late)], the longest late
+    count: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
 
 
 def overdue_deadlines(*, root: OrgUnit, today: dt.date) -> list[Overdue]:
-    """Legal deadlines passed in the subtree (R-DECISION-DUE, R-CEREMONY-DUE, R-RECOGNITION-DUE): one query over
-    the due dates the pipeline services store (recruitment.deadlines), filtered in SQL."""
-    from recruitment.deadlines import KINDS_BY_KEY, overdue_q
+    """Legal deadlines passed in the subtree (R-DECISION-DUE, R-CEREMONY-DUE, R-RECOGNITION-DUE): per rule a count
+    and the longest overdue, over the due dates the pipeline stores (recruitment.deadlines), in SQL. Six queries."""
+    from recruitment.deadlines import KINDS_BY_KEY, open_deadline_q
     from recruitment.models import Candidate
 
     groups = {
@@ -357,19 +399,15 @@ def overdue_deadlines(*, root: OrgUnit, today: dt.date) -> list[Overdue]:
             "Quá 30 ngày làm việc sau khi hết 12 tháng dự bị mà chi bộ chưa xét công nhận chính thức",
         ),
     }
-    rows = (
-        Candidate.objects.filter(org__path__startswith=root.path)
-        .filter(overdue_q(today=today, kinds=list(groups)))
-        .values("person_id", "stage", "person__full_name", "org__name", *(KINDS_BY_KEY[k].field for k in groups))
-    )
-    for r in rows:
-        for key, group in groups.items():
-            spec = KINDS_BY_KEY[key]
-            due = r[spec.field]
-            if r["stage"] in spec.stages and due is not None and due < today:
-                group.items.append((r["person_id"], r["person__full_name"], r["org__name"], due, (today - due).days))
-    for group in groups.values():
-        group.items.sort(key=lambda item: -item[4])
+    in_subtree = Candidate.objects.filter(org__path__startswith=root.path)
+    for key, group in groups.items():
+        due_field = KINDS_BY_KEY[key].field
+        late = in_subtree.filter(open_deadline_q(key, due_before=today - dt.timedelta(days=1)))
+        group.count = late.count()
+        for person_id, name, branch, due in late.order_by(due_field, "pk").values_list(
+            "person_id", "person__full_name", "org__name", due_field
+        )[:SHOWN_PER_FLAG]:
+            group.items.append((person_id, name, branch, due, (today - due).days))
     return list(groups.values())
 
 
@@ -395,46 +433,47 @@ class Forecast:
 
 
 def year_end_forecast(*, root: OrgUnit, year: int, today: dt.date, admitted: int, quota: int) -> Forecast:
-    """Admissions expected by 31/12 from the pipeline, using the legal lead times: two queries.
+    """Admissions expected by 31/12 from the pipeline, using the legal lead times: three queries.
 
     - voted by the branch (or base committee), no decision yet: the decision is due within 60 working days of
-      the branch resolution (R-DECISION-DUE), so those whose deadline falls before 31/12 are counted;
+      the branch resolution (R-DECISION-DUE, as stored by the pipeline), so those due by 31/12 are counted;
     - a valid certificate (≤ 60 months, R-CERT-VALID) and an application on file: counted only if a branch
       resolution today plus 60 working days still lands in the year."""
+    from django.db.models import Q
+
     from recruitment import workdays
     from recruitment.models import Candidate, Stage
 
     year_end = dt.date(year, 12, 31)
-    rows = list(
-        Candidate.objects.filter(
-            org__path__startswith=root.path,
-            stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION, Stage.DOSSIER, Stage.COURSE_DONE],
-        ).values_list("stage", "branch_resolution_date", "certificate_date", "application_date", "decision_due")
+    voted_q = Q(stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION])
+    cert_from = _add_months(today, -CERT_VALID_MONTHS)
+    ready_q = Q(
+        stage__in=[Stage.DOSSIER, Stage.COURSE_DONE],
+        certificate_date__gte=cert_from,
+        application_date__isnull=False,
     )
-    voted_in_time = voted_late = ready_total = 0
-    horizon_start = today if today.year == year else dt.date(year, 1, 1)
-    lead_end = workdays.add_working_days(horizon_start, DECISION_DUE_WD) if year >= today.year else None
-    voted_dates = [r[1] for r in rows if r[0] in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION) and r[1]]
-    counter = _WorkdayCounter(min(voted_dates, default=year_end), year_end) if year >= today.year else None
-    for stage, branch_date, cert_date, application_date, decision_due in rows:
-        if stage in (Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION):
-            if decision_due is not None and year >= today.year:
-                # The due date the pipeline stored (recruitment.deadlines, extension included).
-                if decision_due <= year_end:
-                    voted_in_time += 1
-                else:
-                    voted_late += 1
-            elif counter is not None and branch_date and branch_date <= year_end:
-                # Deadline inside the year <=> fewer than 60 working days remain between resolution and 31/12.
-                if counter.between(branch_date, year_end) >= DECISION_DUE_WD:
-                    voted_in_time += 1
-                else:
-                    voted_late += 1
+    subtree_rows = Candidate.objects.filter(org__path__startswith=root.path)
+    counts = subtree_rows.aggregate(
+        voted_in_time=Count("pk", filter=voted_q & Q(decision_due__lte=year_end)),
+        voted_late=Count("pk", filter=voted_q & Q(decision_due__gt=year_end)),
+        ready_total=Count("pk", filter=ready_q),
+    )
+    voted_in_time, voted_late, ready_total = counts["voted_in_time"], counts["voted_late"], counts["ready_total"]
+    # Records whose due date was never stored (written outside the services): count it here from the resolution.
+    unstored = list(
+        subtree_rows.filter(voted_q, decision_due__isnull=True, branch_resolution_date__isnull=False).values_list(
+            "branch_resolution_date", flat=True
+        )
+    )
+    counter = _WorkdayCounter(min([*unstored, year_end]), year_end)  # built even when empty: constant query count
+    if unstored:
+        for branch_date in unstored:
+            if branch_date <= year_end and counter.between(branch_date, year_end) >= DECISION_DUE_WD:
+                voted_in_time += 1
             else:
                 voted_late += 1
-        elif cert_date and application_date and _add_months(cert_date, CERT_VALID_MONTHS) >= today:
-            ready_total += 1
-    in_time = lead_end is not None and lead_end <= year_end and year >= today.year
+    lead_end = workdays.add_working_days(max(today, dt.date(year, 1, 1)), DECISION_DUE_WD)
+    in_time = lead_end <= year_end
     ready_in_time = ready_total if in_time else 0
     explanation = [
         f"Đã kết nạp từ 01/01/{year} đến nay: {admitted}.",
