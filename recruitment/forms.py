@@ -145,11 +145,30 @@ class StepForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, to_stage: str, deciding_orgs=None, classes=None, **kwargs):
+    def __init__(self, *args, to_stage: str, deciding_orgs=None, classes=None, recognition_orgs=None,
+                 over_age: bool | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.to_stage = to_stage
         for name in STAGE_FIELDS[to_stage]:
             self.fields[name] = _model_field(name)
+        if "over_age_approval_date" in self.fields:
+            if over_age is False:
+                # R-AGE-MAX: not over 60 (by months) on the branch resolution date, so no approval is asked for.
+                # The rule still runs on the server whatever the form shows.
+                del self.fields["over_age_approval_date"]
+            else:
+                self.fields["over_age_approval_date"].help_text = (
+                    "Người này trên 60 tuổi (tính theo tháng) vào ngày nghị quyết chi bộ: cần văn bản đồng ý của "
+                    "Tỉnh ủy, ký trước ngày quyết định kết nạp (R-AGE-MAX)."
+                    if over_age else
+                    "Chỉ khi người xin vào Đảng trên 60 tuổi (tính theo tháng) vào ngày nghị quyết chi bộ (R-AGE-MAX).")
+        if to_stage == Stage.FULL_MEMBER:
+            # R-AUTHORITY for recognition: optional; checked when given.
+            self.fields["recognition_deciding_org"] = forms.ModelChoiceField(
+                label="Cấp ủy quyết định công nhận", required=False,
+                queryset=recognition_orgs if recognition_orgs is not None else OrgUnit.objects.none(),
+                empty_label="— Không ghi —",
+                help_text="Cấp ủy có thẩm quyền cấp trên của chi bộ; được kiểm tra theo R-AUTHORITY.")
         if "deciding_org" in self.fields:
             self.fields["deciding_org"].queryset = deciding_orgs
         if "awareness_class" in self.fields:
@@ -227,7 +246,9 @@ class CandidateChoices(forms.ModelMultipleChoiceField):
 class EnrolForm(forms.Form):
     candidates = CandidateChoices(
         label="Cảm tình Đảng", queryset=Candidate.objects.none(), widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Chọn ít nhất một người."},
+        error_messages={"required": "Chọn ít nhất một người.",
+                        "invalid_choice": "Có người được chọn không còn trong phạm vi của bạn; tải lại trang.",
+                        "invalid_pk_value": "Lựa chọn không hợp lệ; tải lại trang."},
     )
 
     def __init__(self, *args, candidates=None, **kwargs):

@@ -50,7 +50,8 @@ def get_candidate_of_person_for_user(user, person_id: int) -> Candidate:
         return (
             candidates_visible(user)
             .select_related("person", "person__branch", "person__updated_by", "org", "updated_by", "deciding_org",
-                            "awareness_class")
+                            "recognition_deciding_org", "awareness_class")
+            .prefetch_related("person__introducers")
             .get(person_id=person_id)
         )
     except (Candidate.DoesNotExist, ValueError, TypeError) as exc:
@@ -176,10 +177,9 @@ def due_filter(today: dt.date, *, overdue_only: bool = False) -> Q:
 
 
 def _due_q(kind, today: dt.date) -> Q:
-    horizon = today + dt.timedelta(days=DUE_HORIZON_DAYS.get(kind.key, DEFAULT_HORIZON_DAYS))
     # Reaching the end of probation is not late; once past, the recognition deadline takes over.
-    after = today if kind.key in deadlines.NEVER_OVERDUE else None
-    return deadlines.open_deadline_q(kind.key, due_before=horizon, due_after=after)
+    return deadlines.due_soon_q(today=today, within_days=DUE_HORIZON_DAYS.get(kind.key, DEFAULT_HORIZON_DAYS),
+                                kinds=[kind.key], include_overdue=kind.key not in deadlines.NEVER_OVERDUE)
 
 
 @dataclass
@@ -276,7 +276,8 @@ MILESTONE_DOCS = {
     Stage.BASE_RESOLUTION: ["base_votes_for", "base_committee_members"],
     Stage.ADMITTED: ["decision_number", "deciding_org"],
     Stage.PROBATIONARY: ["new_member_course_date"],
-    Stage.FULL_MEMBER: ["recognition_decision_number", "recognition_decision_date", "recognition_date"],
+    Stage.FULL_MEMBER: ["recognition_decision_number", "recognition_decision_date", "recognition_deciding_org",
+                        "recognition_date"],
 }
 
 
@@ -424,6 +425,12 @@ def transitions_of(candidate: Candidate) -> list[Transition]:
 def decision_org_choices(branch: OrgUnit) -> QuerySet[OrgUnit]:
     """Committees above the branch; R-AUTHORITY says which of them may decide, so all are offered."""
     return ancestors(branch)
+
+
+def recognition_org_choices(branch: OrgUnit) -> QuerySet[OrgUnit]:
+    """Committees above the branch that hold the authority to decide (R-AUTHORITY), nearest last. They may sit
+    above the user's own node, so this is not scoped to the user: it only names committees."""
+    return ancestors(branch).filter(has_admission_authority=True)
 
 
 def class_choices_for_branch(branch: OrgUnit) -> QuerySet[AwarenessClass]:

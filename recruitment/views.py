@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -48,6 +48,7 @@ from recruitment.selectors import (
     history,
     next_stage,
     node_choices,
+    recognition_org_choices,
     stepper,
     timeline,
     transitions_of,
@@ -180,14 +181,28 @@ def due_view(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- person page
 
 
+def _over_age(candidate: Candidate) -> bool | None:
+    """R-AGE-MAX: over 60 by months on the branch resolution date (None when that date is not recorded)."""
+    on = candidate.branch_resolution_date
+    if on is None:
+        return None
+    return rules.age_in_months(candidate.person.birth_date, on) > rules.regime_on(on).age_max_months
+
+
 def _step_form(candidate: Candidate, to_stage: str | None, data=None) -> StepForm | None:
     if to_stage is None:
         return None
     initial = {"version": candidate.version}
+    recognition_orgs = None
     if to_stage == Stage.ADMITTED:
         authority = decision_org_choices(candidate.org).filter(has_admission_authority=True).last()
         if authority is not None:
             initial["deciding_org"] = authority.pk
+    if to_stage == Stage.FULL_MEMBER:
+        recognition_orgs = recognition_org_choices(candidate.org)
+        # The committee that decided the admission normally decides the recognition too.
+        if candidate.deciding_org_id and candidate.deciding_org.has_admission_authority:
+            initial["recognition_deciding_org"] = candidate.deciding_org_id
     if to_stage == Stage.SYMPATHISER:
         initial["helping_member"] = candidate.person.helping_member
     return StepForm(
@@ -196,6 +211,8 @@ def _step_form(candidate: Candidate, to_stage: str | None, data=None) -> StepFor
         initial=initial,
         deciding_orgs=decision_org_choices(candidate.org),
         classes=class_choices_for_branch(candidate.org),
+        recognition_orgs=recognition_orgs,
+        over_age=_over_age(candidate) if to_stage == Stage.ADMITTED else None,
         prefix="step",
     )
 
@@ -217,6 +234,7 @@ def _person_context(request: HttpRequest, candidate: Candidate, **overrides) -> 
         "introducers": list(person.introducers.all()),
         "timeline": timeline(candidate, transitions_of(candidate)),
         "deadlines": deadlines_for(candidate, today=_today()),
+        "missing_documents": services.missing_documents(candidate),
         "history": history(candidate),
         "next_stage": to_stage,
         "next_stage_label": Stage(to_stage).label if to_stage else "",
@@ -292,8 +310,15 @@ def step_view(request: HttpRequest, person_id: int) -> HttpResponse:
         data = form.data_for_service()
         helping_member = data.pop("helping_member", None)
         try:
-            services.candidate_advance(candidate=candidate, to_stage=to_stage, data=data, actor=request.user,
-                                       expected_version=form.cleaned_data["version"])
+            # Step 2 assigns the helping member, who is recorded on the person: both or neither.
+            with transaction.atomic():
+                advanced = services.candidate_advance(candidate=candidate, to_stage=to_stage, data=data,
+                                                      actor=request.user,
+                                                      expected_version=form.cleaned_data["version"])
+                person = advanced.person
+                if helping_member is not None and helping_member != person.helping_member:
+                    services.person_update(person=person, data={"helping_member": helping_member},
+                                           actor=request.user, expected_version=person.version)
         except services.RuleRefusal as refusal:
             verdicts = refusal.all_verdicts
             form.add_error(None, "Chưa ghi được: " + "; ".join(v.message for v in refusal.verdicts))
@@ -303,11 +328,6 @@ def step_view(request: HttpRequest, person_id: int) -> HttpResponse:
         except ValidationError as error:
             _add_validation_errors(form, error)
         else:
-            person = candidate.person
-            if helping_member is not None and helping_member != person.helping_member:
-                # Step 2 assigns the helping member, who is recorded on the person.
-                services.person_update(person=person, data={"helping_member": helping_member}, actor=request.user,
-                                       expected_version=person.version)
             messages.success(request, f"Đã ghi nhận: {Stage(to_stage).label}.")
             return redirect("recruitment:person_detail", person_id=person_id)
     context = _person_context(request, candidate, step_form=form, verdicts=verdicts, next_stage=to_stage,
@@ -433,17 +453,21 @@ def class_enrol(request: HttpRequest, class_id: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("recruitment:class_detail", class_id=class_id)
     _require_class_runner(request.user)
-    form = EnrolForm(request.POST, candidates=enrollable_candidates(request.user, awareness_class))
+    # Any record the user may see is accepted here; the service says who is not eligible (not a sympathiser
+    # any more, or outside the organiser's subtree) by name, rather than a bare "invalid choice".
+    form = EnrolForm(request.POST, candidates=candidates_visible(request.user).select_related("person", "org"))
     if form.is_valid():
         try:
             added = services.class_enrol(awareness_class=awareness_class, candidates=list(form.cleaned_data["candidates"]),
                                          actor=request.user)
         except ValidationError as error:
-            _add_validation_errors(form, error)
+            errors = error.messages
         else:
             messages.success(request, f"Đã ghi danh {added} học viên.")
             return redirect("recruitment:class_detail", class_id=class_id)
-    context = _class_context(request, awareness_class, enrol_form=form)
+    else:
+        errors = [message for messages_ in form.errors.values() for message in messages_]
+    context = _class_context(request, awareness_class, enrol_errors=errors)
     return render(request, "recruitment/class_detail.html", context, status=422)
 
 

@@ -545,3 +545,151 @@ class TestDemoProvinceQueryCounts:
         assert response.status_code == 200
         with django_assert_max_num_queries(MAX_QUERIES["class"]):
             board_client.get(reverse("recruitment:class_list"))
+
+
+# ---------------------------------------------------------------- follow-ups: documents, enrol errors, recognition
+
+
+def _probationary(org) -> Candidate:
+    return _candidate(
+        org, name="Đặng Thị Dự Bị", stage=Stage.PROBATIONARY, sympathiser_date=D(2025, 2, 10),
+        certificate_date=D(2025, 3, 20), certificate_number="CN-001", application_date=D(2025, 4, 1),
+        personal_history_date=D(2025, 4, 1), opinions_date=D(2025, 4, 20), branch_resolution_date=D(2025, 5, 6),
+        branch_votes_for=8, branch_members_summoned=10, base_resolution_date=D(2025, 5, 15), base_votes_for=9,
+        base_committee_members=11, decision_date=D(2025, 6, 16), decision_number="125-QĐ/TU",
+        ceremony_date=D(2025, 7, 1),
+    )
+
+
+def _recognition_post(candidate, **extra):
+    return _step_post(candidate, Stage.FULL_MEMBER, recognition_branch_resolution_date="02/07/2026",
+                      recognition_votes_for=9, recognition_members_summoned=10,
+                      recognition_decision_number="301-QĐ/TU", recognition_decision_date="20/07/2026", **extra)
+
+
+@pytest.mark.django_db
+class TestPersonPageFollowUps:
+    def test_an_imported_record_shows_the_documents_it_lacks(self, world, client_for):
+        candidate = _candidate(world.branch, stage=Stage.ADMITTED, sympathiser_date=D(2025, 2, 10),
+                               branch_resolution_date=D(2025, 5, 6), decision_date=D(2025, 6, 16))
+        body = client_for(world.persona("staff_branch")).get(
+            reverse("recruitment:person_detail", args=[candidate.person_id])).content.decode()
+        assert 'id="missing-documents"' in body
+        assert "Hồ sơ còn thiếu 4 văn bản" in body
+        assert "Đơn xin vào Đảng" in body and "(3-KNĐ, 4-KNĐ)" in body
+
+    def test_a_complete_record_shows_no_missing_documents(self, world, client_for):
+        candidate = _probationary(world.branch)
+        for name in ("Nguyễn Văn Giới", "Trần Thị Thiệu"):
+            Introducer.objects.create(person=candidate.person, name=name, is_official_member=True, months_known=24,
+                                      introduced_on=D(2025, 4, 15))
+        body = client_for(world.persona("staff_branch")).get(
+            reverse("recruitment:person_detail", args=[candidate.person_id])).content.decode()
+        assert 'id="missing-documents"' not in body
+
+    def test_recognition_form_offers_only_committees_with_authority_above_the_branch(self, world, client_for):
+        candidate = _probationary(world.branch)
+        Candidate.objects.filter(pk=candidate.pk).update(deciding_org=world.city)
+        # A branch clerk: the committees sit above the clerk's own node and are still offered.
+        page = client_for(world.persona("staff_branch")).get(
+            reverse("recruitment:person_detail", args=[candidate.person_id]))
+        field = page.context["step_form"]["recognition_deciding_org"]
+        assert list(field.field.queryset) == [world.province, world.city]
+        assert field.value() == world.city.pk  # the committee that decided the admission
+        assert "Cấp ủy quyết định công nhận" in page.content.decode()
+
+    def test_recognition_by_a_committee_outside_the_line_is_refused_then_recorded(self, world, client_for):
+        candidate = _probationary(world.branch)
+        client = client_for(world.persona("staff_branch"))
+        url = reverse("recruitment:step", args=[candidate.person_id])
+        response = client.post(url, _recognition_post(candidate, recognition_deciding_org=world.base.pk))
+        assert response.status_code == 422  # not an authority: not even a choice
+        response = client.post(url, _recognition_post(candidate, recognition_deciding_org=world.other_city.pk))
+        assert response.status_code == 422
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.PROBATIONARY
+        response = client.post(url, _recognition_post(candidate, recognition_deciding_org=world.city.pk))
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.FULL_MEMBER and candidate.recognition_deciding_org == world.city
+        transition = Transition.objects.get(candidate=candidate, to_stage=Stage.FULL_MEMBER)
+        assert any(v["rule_id"] == "R-AUTHORITY" and v["ok"] for v in transition.verdicts)
+        body = client.get(reverse("recruitment:person_detail", args=[candidate.person_id])).content.decode()
+        assert "Cấp ủy quyết định công nhận:</span> Thành ủy Thử nghiệm" in body
+
+    def test_recognition_authority_stays_optional(self, world, client_for):
+        candidate = _probationary(world.branch)
+        response = client_for(world.persona("staff_branch")).post(
+            reverse("recruitment:step", args=[candidate.person_id]), _recognition_post(candidate))
+        assert response.status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.FULL_MEMBER and candidate.recognition_deciding_org is None
+
+    def test_helping_member_and_step_are_saved_together_or_not_at_all(self, world, client_for, monkeypatch):
+        from recruitment import services
+
+        candidate = _candidate(world.branch, source_date=D(2025, 1, 10))
+
+        def broken_update(**kwargs):
+            raise services.StaleEdit(changed_by="Người Khác", changed_at=None)
+
+        monkeypatch.setattr(services, "person_update", broken_update)
+        data = _step_post(candidate, Stage.SYMPATHISER, sympathiser_date="01/03/2025", helping_member="Lý Văn Giúp")
+        response = client_for(world.persona("staff_branch")).post(
+            reverse("recruitment:step", args=[candidate.person_id]), data)
+        assert response.status_code == 409
+        candidate.refresh_from_db()
+        assert candidate.stage == Stage.OUTSTANDING  # the step was rolled back with the person's update
+        assert not Transition.objects.filter(candidate=candidate).exists()
+
+    def test_over_age_approval_is_asked_only_for_someone_over_60(self, world, client_for):
+        def at_base(birth):
+            c = _candidate(world.branch, stage=Stage.BASE_RESOLUTION, certificate_date=D(2025, 6, 1),
+                           branch_resolution_date=D(2026, 3, 2), base_resolution_date=D(2026, 3, 10))
+            Person.objects.filter(pk=c.person_id).update(birth_date=birth)
+            return c
+
+        client = client_for(world.persona("board_city"))
+        young = at_base(D(1990, 5, 1))
+        page = client.get(reverse("recruitment:person_detail", args=[young.person_id]))
+        assert "over_age_approval_date" not in page.context["step_form"].fields
+        old = at_base(D(1965, 2, 1))  # 61 years 1 month on 02/03/2026
+        page = client.get(reverse("recruitment:person_detail", args=[old.person_id]))
+        assert "over_age_approval_date" in page.context["step_form"].fields
+        assert "trên 60 tuổi" in page.content.decode()
+        data = _step_post(old, Stage.ADMITTED, decision_date="20/03/2026", decision_number="1-QĐ/TU",
+                          deciding_org=world.city.pk)
+        response = client.post(reverse("recruitment:step", args=[old.person_id]), data)
+        assert response.status_code == 422 and "R-AGE-MAX" in response.content.decode()  # still checked
+        data["step-over_age_approval_date"] = "15/03/2026"
+        response = client.post(reverse("recruitment:step", args=[old.person_id]), data)
+        assert response.status_code == 302
+
+
+@pytest.mark.django_db
+class TestEnrolErrors:
+    def test_an_ineligible_person_is_named_in_vietnamese(self, world, client_for):
+        klass = AwarenessClass.objects.create(code="T-LOP-09", name="Lớp", organiser=world.base,
+                                              start_date=D(2026, 3, 2), end_date=D(2026, 3, 6))
+        outsider = _candidate(world.school, name="Vũ Văn Trường", stage=Stage.SYMPATHISER)
+        not_yet = _candidate(world.branch, name="Hà Thị Chưa", stage=Stage.OUTSTANDING)
+        client = client_for(world.persona("training_city"))
+        for candidate in (outsider, not_yet):
+            response = client.post(reverse("recruitment:class_enrol", args=[klass.pk]), {"candidates": [candidate.pk]})
+            body = response.content.decode()
+            assert response.status_code == 422
+            assert 'id="enrol-error"' in body
+            assert "Chỉ ghi danh cảm tình Đảng thuộc các tổ chức do Đảng bộ phường An Bình phụ trách" in body
+            assert candidate.person.full_name in body
+        assert not klass.enrolments.exists()
+
+    def test_a_record_outside_the_users_scope_is_an_invalid_choice(self, world, client_for):
+        klass = AwarenessClass.objects.create(code="T-LOP-10", name="Lớp", organiser=world.city,
+                                              start_date=D(2026, 3, 2), end_date=D(2026, 3, 6))
+        foreign = _candidate(world.other_branch, name="Người Nơi Khác", stage=Stage.SYMPATHISER)
+        response = client_for(world.persona("training_city")).post(
+            reverse("recruitment:class_enrol", args=[klass.pk]), {"candidates": [foreign.pk]})
+        body = response.content.decode()
+        assert response.status_code == 422
+        assert "không còn trong phạm vi của bạn" in body and "Người Nơi Khác" not in body
+        assert not klass.enrolments.exists()
