@@ -153,5 +153,8 @@ def test_a_rolled_back_transaction_does_not_swallow_the_next_ones_changes(world,
     with transaction.atomic():
         attainment_schedule_recompute(lineage=world.other_branch.lineage, year=2025)
     assert set(AttainmentPending.objects.values_list("org_id", flat=True)) == {
-        world.province.pk, world.other_city.pk, world.other_base.pk, world.other_branch.pk
+        world.province.pk,
+        world.other_city.pk,
+        world.other_base.pk,
+        world.other_branch.pk,
     }
