@@ -96,4 +96,10 @@ def demo_province(django_db_setup, django_db_blocker):
 def pytest_collection_modifyitems(items):
     """Run the tests that use the committed demo province after all others (pytest-django has already put
     transactional tests after plain ones), so that no other test ever sees the demo's rows."""
-    items.sort(key=lambda item: "demo_province" in getattr(item, "fixturenames", ()))
+    def uses_demo(item) -> bool:
+        names = set(getattr(item, "fixturenames", ()))
+        for marker in item.iter_markers("usefixtures"):
+            names.update(marker.args)
+        return "demo_province" in names
+
+    items.sort(key=uses_demo)
