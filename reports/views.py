@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from core.audit import audit
 from orgs.models import Kind
-from orgs.selectors import visible_orgs
+from orgs.selectors import get_org_for_user, visible_orgs
 from reports.documents import CONTENT_TYPES
 from reports.forms import DocumentForm, ImportForm
 from reports.selectors import get_job_for_user, past_documents, past_imports
@@ -35,8 +35,13 @@ def _attachment(data_or_file, *, filename: str, content_type: str) -> HttpRespon
 
 
 def _document_orgs(user):
-    """Nodes a document can be made for: committees and base organisations (not single sub-branches)."""
-    return visible_orgs(user).exclude(kind=Kind.BRANCH).only("pk", "name", "code", "depth", "path").order_by("path")
+    """Nodes a document can be made for: committees and base organisations, not every single branch
+    of a large subtree; a user whose own node is a branch gets that branch (and anything under it)."""
+    orgs = visible_orgs(user)
+    own = user.org if getattr(user, "org_id", None) else None
+    if own is None or own.kind != Kind.BRANCH:
+        orgs = orgs.exclude(kind=Kind.BRANCH)
+    return orgs.only("pk", "name", "code", "depth", "path", "kind").order_by("path")
 
 
 @login_required
@@ -44,6 +49,8 @@ def documents(request: HttpRequest) -> HttpResponse:
     """Choose node, year, kind and format; the request only enqueues a job and lists past downloads."""
     orgs = _document_orgs(request.user)
     if request.method == "POST":
+        if request.POST.get("org", "").isdigit():
+            get_org_for_user(request.user, pk=int(request.POST["org"]))  # 404 outside the user's subtree
         form = DocumentForm(request.POST, orgs=orgs)
         if form.is_valid():
             data = form.cleaned_data

@@ -26,8 +26,27 @@ def test_documents_page_offers_only_nodes_of_the_subtree(world, client_for):
     choices = {str(label) for _, label in response.context["form"].fields["org"].choices}
     assert any("Thành ủy Thử nghiệm" in c for c in choices)
     assert not any("Thành ủy Khác" in c for c in choices)
-    assert _post_document(client, world.other_city).status_code == 200  # form error, nothing queued
+    assert _post_document(client, world.other_city).status_code == 404  # outside the subtree: nothing queued
     assert not Job.objects.exists()
+
+
+def test_branch_staff_can_make_their_branch_document_but_not_a_siblings(world, client_for,
+                                                                        django_capture_on_commit_callbacks):
+    client = client_for(world.persona("staff_branch"))
+    response = client.get(reverse("reports:documents"))
+    choices = {str(label) for _, label in response.context["form"].fields["org"].choices}
+    assert choices == {"Chi bộ Khu 1"}
+    assert _post_document(client, world.sibling).status_code == 404
+    assert not Job.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post_document(client, world.branch, fmt="docx")
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert job.org_id == world.branch.pk and job.status == Job.Status.DONE and job.file
+    # A committee member still gets committees and bases only, not every branch of the subtree.
+    board = client_for(world.persona("board_city"))
+    choices = {str(label) for _, label in board.get(reverse("reports:documents")).context["form"].fields["org"].choices}
+    assert not any("Chi bộ Khu" in c for c in choices)
 
 
 def test_province_report_request_only_enqueues_then_the_job_builds_it(world, client_for,
