@@ -105,6 +105,10 @@ def _upload(client, data: bytes, *, dry_run=False):
 
 def test_import_page_runs_the_job_and_shows_the_result(world, client_for, django_capture_on_commit_callbacks):
     client = client_for(world.persona("staff_branch"))
+    form = client.get(reverse("reports:import")).content.decode()
+    # The native file input (English "Choose File" in Chromium) is hidden behind a Vietnamese label.
+    assert 'type="file" name="workbook" id="id_workbook"' in form and 'class="visually-hidden"' in form
+    assert '<label for="id_workbook"' in form and "Chọn tệp Excel" in form
     with django_capture_on_commit_callbacks(execute=True):
         response = _upload(client, make_workbook({"HoSo": hoso_sheet(person_row(1), person_row(2))}))
     job = Job.objects.get(kind="import")
