@@ -729,6 +729,7 @@ def load_demo(province: OrgUnit, stdout=None) -> None:
     if Person.objects.filter(code=MARKER_CODE).exists():
         if stdout is not None:
             stdout.write("Hồ sơ mẫu: đã có sẵn.")
+        _load_branch_demo(province, stdout)
         return
     started = time.monotonic()
     rng = random.Random(SEED)
@@ -758,3 +759,11 @@ def load_demo(province: OrgUnit, stdout=None) -> None:
         stdout.write(f"Hồ sơ mẫu: {counts['people']} người, {counts['transitions']} lần chuyển giai đoạn, "
                      f"{len(classes)} lớp nhận thức ({counts['enrolments']} học viên) "
                      f"trong {time.monotonic() - started:.1f} giây.")
+    _load_branch_demo(province, stdout)
+
+
+def _load_branch_demo(province: OrgUnit, stdout=None) -> None:
+    """Last: a few people at every current stage in the demo staff's own branches (Khu 1, Khu 2)."""
+    from recruitment.demo_branches import load_branch_demo
+
+    load_branch_demo(province, stdout)
