@@ -28,7 +28,7 @@ run: $(STAMP)
 test: export DJANGO_SETTINGS_MODULE = config.settings.test
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run -v0
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The production shape for real: gunicorn, both Celery workers and beat through scripts/ (the commands
