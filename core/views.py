@@ -18,8 +18,27 @@ def home(request: HttpRequest) -> HttpResponse:
         dashboard_url = reverse("quotas:dashboard")
     except NoReverseMatch:
         dashboard_url = None
-    context = {"org_count": visible_orgs(request.user).count(), "dashboard_url": dashboard_url}
+    context = {"org_count": visible_orgs(request.user).count(), "dashboard_url": dashboard_url,
+               "pipeline": _home_pipeline_counts(request.user)}
     return render(request, "core/home.html", context)
+
+
+def _home_pipeline_counts(user) -> dict | None:
+    """Open records, due and overdue deadlines in the user's subtree: one aggregate query (None without the app)."""
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    try:
+        from recruitment.models import ACTIVE_STAGES
+        from recruitment.selectors import candidates_visible, due_filter
+    except ImportError:
+        return None
+    today = timezone.localdate()
+    return candidates_visible(user).aggregate(
+        active=Count("pk", filter=Q(stage__in=ACTIVE_STAGES)),
+        due=Count("pk", filter=due_filter(today)),
+        overdue=Count("pk", filter=due_filter(today, overdue_only=True)),
+    )
 
 
 @never_cache
