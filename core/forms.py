@@ -61,3 +61,42 @@ def object_label(object_type: str) -> str:
 
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
+
+
+# Vietnamese names of the keys services put in AuditLog.detail (never personal data, only what changed).
+DETAIL_LABELS = {
+    "year": "năm",
+    "admission_quota": "chỉ tiêu kết nạp",
+    "source_quota": "chỉ tiêu tạo nguồn",
+    "version": "phiên bản",
+    "fields": "trường thay đổi",
+    "count": "số lượng",
+    "counts": "số lượng",
+    "to": "đến",
+    "from": "từ",
+    "into": "sáp nhập vào",
+    "source": "nguồn",
+    "kind": "loại",
+    "format": "định dạng",
+    "stage": "giai đoạn",
+    "from_stage": "từ giai đoạn",
+    "to_stage": "đến giai đoạn",
+    "quota": "chỉ tiêu",
+    "mass_org": "đoàn thể",
+    "dry_run": "chạy thử",
+    "errors": "số lỗi",
+    "days": "số ngày",
+    "filters": "bộ lọc",
+    "field": "trường",
+    "recorded": "đã ghi",
+    "passed": "đạt",
+    "page": "trang",
+    "tab": "mục",
+    "ok": "thành công",
+    "rows": "số dòng",
+    "reason": "lý do",
+}
+
+
+def detail_items(detail: dict) -> list[tuple[str, object]]:
+    return [(DETAIL_LABELS.get(key, key), value) for key, value in (detail or {}).items()]

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
-from core.forms import AuditFilterForm, action_label, object_label
+from core.forms import AuditFilterForm, action_label, detail_items, object_label
 from core.health import health
 from core.selectors import audit_actions_for, audit_entries_for, audit_users_for
 from orgs.selectors import visible_orgs
@@ -69,6 +69,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     for entry in page.object_list:
         entry.action_label = action_label(entry.action)
         entry.object_label = object_label(entry.object_type)
+        entry.detail_items = detail_items(entry.detail)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}

@@ -153,3 +153,11 @@ def test_changes_made_by_services_record_the_clients_address(world, client_for, 
     settings.TRUSTED_PROXY_COUNT = 1
     client.get("/t/", REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     assert AuditLog.objects.latest("pk").ip == "203.0.113.7", "the address our proxy appended, not the forged one"
+
+
+def test_audit_detail_keys_read_in_vietnamese():
+    from core.forms import detail_items
+
+    assert detail_items({"year": 2025, "admission_quota": 6, "unknown_key": 1}) == [
+        ("năm", 2025), ("chỉ tiêu kết nạp", 6), ("unknown_key", 1)
+    ]
