@@ -73,6 +73,13 @@ def node_choices(user) -> QuerySet[OrgUnit]:
     return visible_orgs(user).filter(is_active=True).only("pk", "name", "code", "depth", "path").order_by("path")
 
 
+def node_options(user) -> list[tuple[int, str]]:
+    """(pk, indented name) of every node of `node_choices`, as plain tuples: one query, no model instances."""
+    rows = list(node_choices(user).values_list("pk", "name", "depth"))
+    base = rows[0][2] if rows else 1
+    return [(pk, "— " * max(depth - base, 0) + name) for pk, name, depth in rows]
+
+
 def next_stage(candidate: Candidate) -> str | None:
     """The step after the current one; a chi bộ cơ sở has no đảng ủy cơ sở step."""
     from recruitment.rules import next_stage as rules_next_stage

@@ -48,12 +48,14 @@ from recruitment.selectors import (
     history,
     next_stage,
     node_choices,
+    node_options,
     recognition_org_choices,
     stepper,
     timeline,
     transitions_of,
     with_latest_milestone,
 )
+from recruitment.widgets import SubtreeSelect, options_html
 
 PAGE_SIZE = 50
 
@@ -93,6 +95,9 @@ def _add_validation_errors(form, error: ValidationError) -> None:
 def candidate_list_view(request: HttpRequest) -> HttpResponse:
     orgs = node_choices(request.user)
     form = CandidateFilterForm(request.GET or None, orgs=orgs)
+    # The node filter lists the whole subtree (~10,000 nodes for a province): joined as one string, not one
+    # template per option; the field still validates against `orgs`.
+    form.fields["org"].widget = SubtreeSelect(lambda: node_options(request.user), empty_label="Toàn bộ phạm vi")
     qs = candidate_list(request.user, form.to_filters(), today=_today())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     with_latest_milestone(page.object_list)
@@ -144,15 +149,15 @@ def candidate_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def board_view(request: HttpRequest) -> HttpResponse:
-    orgs = list(node_choices(request.user))
+    options = node_options(request.user)
     root = None
     if request.GET.get("org"):
         root = get_org_for_user(request.user, pk=request.GET["org"])
-    elif orgs:
-        root = orgs[0]
+    elif options:
+        root = get_org_for_user(request.user, pk=options[0][0])
     columns = board_columns(request.user, root) if root is not None else []
     context = {
-        "org_options": [(o.pk, "— " * (o.depth - orgs[0].depth) + o.name) for o in orgs],
+        "org_options": options_html(options, root.pk if root is not None else None),
         "root": root,
         "columns": columns,
         "total": sum(column.count for column in columns),
