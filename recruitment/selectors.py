@@ -7,7 +7,7 @@ from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 
-from core.text import mask_cccd
+from core.text import fold, mask_cccd
 from members.models import Person
 from members.selectors import person_search
 from orgs.models import Kind, OrgUnit
@@ -78,6 +78,54 @@ def node_options(user) -> list[tuple[int, str]]:
     rows = list(node_choices(user).values_list("pk", "name", "depth"))
     base = rows[0][2] if rows else 1
     return [(pk, "— " * max(depth - base, 0) + name) for pk, name, depth in rows]
+
+
+# The node filter lists only these kinds (plus the user's node and its children); any other node is found by
+# name with org_search. A province has ~10,000 nodes: listing them all made a 600 KB page.
+FILTER_KINDS = (Kind.PROVINCE, Kind.UPPER)
+ORG_SEARCH_LIMIT = 30
+
+
+def filter_node_options(user, selected: OrgUnit | None = None) -> list[tuple[int, str]]:
+    """(pk, indented name) for the node filter's short list: the user's node and its direct children, the committees
+    above base level (tỉnh, cấp trên cơ sở) of the subtree, and the chosen node with its ancestors. One query."""
+    own_depth = user.org.depth if getattr(user, "org_id", None) else 1
+    keep = Q(kind__in=FILTER_KINDS) | Q(depth__lte=own_depth + 1)
+    if selected is not None:
+        step = OrgUnit.steplen
+        keep |= Q(path__in=[selected.path[:i] for i in range(step, len(selected.path) + 1, step)])
+    rows = list(visible_orgs(user).filter(is_active=True).filter(keep).order_by("path").values_list("pk", "name", "depth"))
+    base = rows[0][2] if rows else 1
+    return [(pk, "— " * max(depth - base, 0) + name) for pk, name, depth in rows]
+
+
+@dataclass
+class OrgMatch:
+    pk: int
+    name: str
+    parent_name: str
+
+
+def org_search(user, text: str, *, limit: int = ORG_SEARCH_LIMIT) -> list[OrgMatch]:
+    """Active nodes of the user's subtree whose name holds every word typed, diacritics ignored ("khu 1 uong" finds
+    "Chi bộ Khu 1" of Uông Bí only if the words are in its name); highest levels first. Two queries."""
+    words = fold(text).split()
+    if not words:
+        return []
+    match = Q()
+    for word in words[:6]:
+        match &= Q(name_folded__contains=word)
+    code = text.strip()
+    if code:
+        match |= Q(code__iexact=code)
+    rows = list(
+        visible_orgs(user).filter(is_active=True).filter(match)
+        .order_by("depth", "name_folded", "pk").only("pk", "name", "path", "depth")[:limit]
+    )
+    step = OrgUnit.steplen
+    parent_paths = {row.path[:-step] for row in rows if len(row.path) > step}
+    parents = dict(OrgUnit.objects.filter(path__in=parent_paths).values_list("path", "name")) if parent_paths else {}
+    return [OrgMatch(row.pk, row.name, parents.get(row.path[:-step], "")) for row in rows]
 
 
 def next_stage(candidate: Candidate) -> str | None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("them/", views.candidate_create_view, name="candidate_create"),
     path("bang-tien-trinh/", views.board_view, name="board"),
     path("den-han/", views.due_view, name="due"),
+    path("to-chuc/", views.org_search_view, name="org_search"),
     path("lop/", views.class_list_view, name="class_list"),
     path("lop/mo/", views.class_create, name="class_create"),
     path("lop/<int:class_id>/", views.class_detail, name="class_detail"),

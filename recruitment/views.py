@@ -32,6 +32,7 @@ from recruitment.forms import (
 )
 from recruitment.models import EXITS, PIPELINE, Candidate, Stage
 from recruitment.selectors import (
+    ORG_SEARCH_LIMIT,
     board_columns,
     branch_choices,
     candidate_list,
@@ -43,12 +44,13 @@ from recruitment.selectors import (
     due_groups,
     enrollable_candidates,
     exit_choices,
+    filter_node_options,
     get_candidate_of_person_for_user,
     get_class_for_user,
     history,
     next_stage,
     node_choices,
-    node_options,
+    org_search,
     recognition_org_choices,
     stepper,
     timeline,
@@ -95,10 +97,12 @@ def _add_validation_errors(form, error: ValidationError) -> None:
 def candidate_list_view(request: HttpRequest) -> HttpResponse:
     orgs = node_choices(request.user)
     form = CandidateFilterForm(request.GET or None, orgs=orgs)
-    # The node filter lists the whole subtree (~10,000 nodes for a province): joined as one string, not one
-    # template per option; the field still validates against `orgs`.
-    form.fields["org"].widget = SubtreeSelect(lambda: node_options(request.user), empty_label="Toàn bộ phạm vi")
-    qs = candidate_list(request.user, form.to_filters(), today=_today())
+    filters = form.to_filters()
+    # The field validates against the whole subtree (`orgs`) but lists only the upper levels, the user's node and its
+    # children and the chosen node; any other node is found with the search box (org_search_view).
+    form.fields["org"].widget = SubtreeSelect(lambda: filter_node_options(request.user, filters.org),
+                                              empty_label="Toàn bộ phạm vi")
+    qs = candidate_list(request.user, filters, today=_today())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     with_latest_milestone(page.object_list)
     query = request.GET.copy()
@@ -144,18 +148,37 @@ def candidate_create_view(request: HttpRequest) -> HttpResponse:
                   {"form": form, "existing": existing, "title": "Thêm quần chúng ưu tú"}, status=status)
 
 
+@login_required
+def org_search_view(request: HttpRequest) -> HttpResponse:
+    """Search-as-you-type for the node filters of the list and the board: at most ORG_SEARCH_LIMIT nodes of the
+    user's subtree, each a link to the page filtered on it (the other filters kept)."""
+    target = "recruitment:board" if request.GET.get("for") == "board" else "recruitment:candidate_list"
+    matches = org_search(request.user, request.GET.get("org_q", ""))
+    query = request.GET.copy()
+    for name in ("org_q", "for", "page"):
+        query.pop(name, None)
+    results = []
+    for match in matches:
+        query["org"] = str(match.pk)
+        results.append((f"{reverse(target)}?{query.urlencode()}", match))
+    context = {"results": results, "searched": bool(request.GET.get("org_q", "").strip()), "limit": ORG_SEARCH_LIMIT}
+    return render(request, "recruitment/_org_search_results.html", context)
+
+
 # ---------------------------------------------------------------- board
 
 
 @login_required
 def board_view(request: HttpRequest) -> HttpResponse:
-    options = node_options(request.user)
     root = None
     if request.GET.get("org"):
         root = get_org_for_user(request.user, pk=request.GET["org"])
-    elif options:
-        root = get_org_for_user(request.user, pk=options[0][0])
+    elif request.user.org_id is not None:
+        root = request.user.org
+    else:
+        root = visible_orgs(request.user).filter(is_active=True).order_by("path").first()
     columns = board_columns(request.user, root) if root is not None else []
+    options = [] if request.htmx else filter_node_options(request.user, root)
     context = {
         "org_options": options_html(options, root.pk if root is not None else None),
         "root": root,
