@@ -102,7 +102,7 @@ def filter_node_options(user, selected: OrgUnit | None = None) -> list[tuple[int
 class OrgMatch:
     pk: int
     name: str
-    parent_name: str
+    parent_name: str  # parent and grandparent, for telling apart nodes of the same name
 
 
 def org_search(user, text: str, *, limit: int = ORG_SEARCH_LIMIT) -> list[OrgMatch]:
@@ -121,10 +121,15 @@ def org_search(user, text: str, *, limit: int = ORG_SEARCH_LIMIT) -> list[OrgMat
         visible_orgs(user).filter(is_active=True).filter(match)
         .order_by("depth", "name_folded", "pk").only("pk", "name", "path", "depth")[:limit]
     )
+    # Names repeat across the province ("Chi bộ Khu 1"): each match is shown with its parent and grandparent (the
+    # province itself is left out), read in one query.
     step = OrgUnit.steplen
-    parent_paths = {row.path[:-step] for row in rows if len(row.path) > step}
-    parents = dict(OrgUnit.objects.filter(path__in=parent_paths).values_list("path", "name")) if parent_paths else {}
-    return [OrgMatch(row.pk, row.name, parents.get(row.path[:-step], "")) for row in rows]
+    wanted = {row.path[:-k] for row in rows for k in (step, 2 * step) if len(row.path) - k > step}
+    names = dict(OrgUnit.objects.filter(path__in=wanted).values_list("path", "name")) if wanted else {}
+    return [
+        OrgMatch(row.pk, row.name, " · ".join(names[p] for p in (row.path[:-step], row.path[:-2 * step]) if p in names))
+        for row in rows
+    ]
 
 
 def next_stage(candidate: Candidate) -> str | None:

@@ -47,9 +47,9 @@ class TestFilterOptions:
 
 @pytest.mark.django_db
 class TestOrgSearch:
-    def test_folded_words_in_any_case_and_parent_named(self, world):
+    def test_folded_words_in_any_case_and_ancestors_named(self, world):
         matches = org_search(world.persona("board_city"), "CHI BO khu 1")
-        assert [(m.pk, m.parent_name) for m in matches] == [(world.branch.pk, "Đảng bộ phường An Bình")]
+        assert [(m.pk, m.parent_name) for m in matches] == [(world.branch.pk, "Đảng bộ phường An Bình · Thành ủy Thử nghiệm")]
 
     def test_only_the_users_subtree(self, world):
         assert org_search(world.persona("board_city"), "thon") == []
