@@ -56,8 +56,9 @@ class CandidateFilterForm(forms.Form):
 
     def __init__(self, *args, orgs=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["org"] = org_field(orgs, label="Thuộc tổ chức", required=False)
-        self.fields["org"].empty_label = "Toàn bộ phạm vi"
+        # Validates the chosen node against `orgs` (the user's subtree) with one lookup; the pages render a short list
+        # of options (recruitment.selectors.filter_node_options), so no query is made here for the labels.
+        self.fields["org"].queryset = orgs if orgs is not None else OrgUnit.objects.none()
 
     def to_filters(self):
         """The selector's filters; an invalid or empty form filters nothing."""

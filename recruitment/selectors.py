@@ -8,7 +8,6 @@ from django.http import Http404
 
 from core.text import fold, mask_cccd
 from members.models import Person
-from members.selectors import person_search
 from orgs.models import Kind, OrgUnit
 from orgs.selectors import ancestors, subtree_q, visible_orgs
 from recruitment import deadlines
@@ -170,7 +169,11 @@ def candidate_list(user, filters: ListFilters, *, today: dt.date | None = None) 
     if filters.gender:
         qs = qs.filter(person__gender=filters.gender)
     if filters.q:
-        qs = qs.filter(person__in=person_search(Person.objects.all(), filters.q))
+        # person_search's rule (folded name contains the folded text) on the joined row: a `person__in` subquery
+        # made PostgreSQL probe the person table once more per row (0.15 s for "nguyen van" on a province).
+        folded = fold(filters.q)
+        if folded:
+            qs = qs.filter(person__name_folded__contains=folded)
     if filters.due:
         qs = qs.filter(due_filter(today or dt.date.today(), overdue_only=filters.due == "overdue"))
     return qs.only(*LIST_COLUMNS).order_by("person__name_folded", "pk")
