@@ -132,16 +132,18 @@ def dashboard_org(request: HttpRequest, org_id: int) -> HttpResponse:
         row.bar = min(row.quota_pct or 0, 100)
     years = list(range(max(FIRST_YEAR, year - 6), year + 1))
     trend = selectors.attainment_trend(org=org, years=years)
-    funnel_counts = selectors.pipeline_funnel(root=org)
+    figures = selectors.candidate_figures(root=org, year=year, today=today)  # one pass over the candidates
+    funnel_counts = selectors.pipeline_funnel(root=org, figures=figures)
     from recruitment.models import EXITS, PIPELINE, Stage
 
     funnel = [{"stage": s.value, "label": s.label, "n": funnel_counts.get(s.value, 0)} for s in PIPELINE]
     exits = [{"stage": s.value, "label": s.label, "n": funnel_counts.get(s.value, 0)} for s in EXITS]
-    subtree = selectors._subtree_orgs(org)
-    flags = selectors.dashboard_flags(root=org, year=year, orgs=subtree)
-    overdue = selectors.overdue_deadlines(root=org, today=today)
+    flags = selectors.dashboard_flags(root=org, year=year)
+    overdue = selectors.overdue_deadlines(root=org, today=today, figures=figures)
     forecast = (
-        selectors.year_end_forecast(root=org, year=year, today=today, admitted=own.admitted, quota=own.quota)
+        selectors.year_end_forecast(
+            root=org, year=year, today=today, admitted=own.admitted, quota=own.quota, figures=figures
+        )
         if year >= today.year
         else None
     )
