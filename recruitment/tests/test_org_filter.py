@@ -118,8 +118,11 @@ class TestListAndBoardFilter:
         assert str(world.other_branch.pk) not in _options(body) and "Chi bộ Thôn 1" not in body
 
     def test_board_select_is_short_and_keeps_the_chosen_node(self, world, client_for):
+        candidate = _candidate(world.sibling, "Người Trên Bảng")
         client = client_for(world.persona("board_city"))
         body = client.get(reverse("recruitment:board")).content.decode()
+        person_url = reverse("recruitment:person_detail", args=[candidate.person_id])
+        assert f'<a href="{person_url}">Người Trên Bảng</a>' in body
         assert set(_options(body)) == {str(world.city.pk), str(world.base.pk), str(world.school.pk)}
         assert _selected(body) == str(world.city.pk)
         body = client.get(reverse("recruitment:board"), {"org": world.sibling.pk}).content.decode()
