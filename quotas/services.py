@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
@@ -311,19 +311,23 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_onl
                 "ids": ids,
                 "admitted": 0,
                 "sector": sector_of.get(ids[-1], "khac") if ids else "khac",
-                "gender": Counter(),
-                "age_band": Counter(),
-                "education": Counter(),
-                "occupation_group": Counter(),
+                "gender": {},
+                "age_band": {},
+                "education": {},
+                "occupation_group": {},
                 "youth_union": 0,
                 "ethnic_minority": 0,
                 "religion": 0,
             }
         agg["admitted"] += n
-        agg["gender"][gender] += n
-        agg["age_band"][band] += n
-        agg["education"][education] += n
-        agg["occupation_group"][occupation] += n
+        for dim, key in (
+            ("gender", gender),
+            ("age_band", band),
+            ("education", education),
+            ("occupation_group", occupation),
+        ):
+            bucket = agg[dim]
+            bucket[key] = bucket.get(key, 0) + n
         if youth:
             agg["youth_union"] += n
         if is_ethnic_minority(ethnicity):
@@ -331,25 +335,41 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_onl
         if has_religion(religion):
             agg["religion"] += n
 
-    # Plain per-figure dicts first (cheap increments), rows only for the nodes that have something.
-    admitted: dict[int, int] = defaultdict(int)
-    groups: dict[int, dict] = {}
+    # Rolled up the snapshot prefixes ("/1/5/9/" -> "/1/5/" -> "/1/"), deepest first: each prefix is merged once
+    # into its parent, instead of every lineage into each of its ids. A prefix's figures are those of every event
+    # whose snapshot starts with it, so a node's are the sum over the prefixes ending in it (one, unless a
+    # reorganisation left events under two paths).
+    by_prefix: dict[tuple[int, ...], dict] = {}
     for agg in per_lineage.values():
-        n_adm = agg["admitted"]
-        for org_id in agg["ids"]:
-            if org_id not in targets:
-                continue
-            admitted[org_id] += n_adm
-            g = groups.get(org_id)
-            if g is None:
-                g = groups[org_id] = empty_by_group()
-            g["sector"][agg["sector"]] = g["sector"].get(agg["sector"], 0) + n_adm
-            for dim in ("gender", "age_band", "education", "occupation_group"):
-                bucket = g[dim]
-                for key, n in agg[dim].items():
-                    bucket[key] = bucket.get(key, 0) + n
-            for dim in FLAG_DIMENSIONS:
-                g[dim] += agg[dim]
+        key = tuple(agg["ids"])
+        if key:
+            acc = by_prefix.get(key)
+            if acc is None:
+                acc = by_prefix[key] = _new_rollup()
+            _merge_rollup(acc, agg, sector=agg["sector"])
+    for length in range(max(map(len, by_prefix), default=0), 1, -1):
+        for key in [k for k in by_prefix if len(k) == length]:
+            parent = by_prefix.get(key[:-1])
+            if parent is None:
+                parent = by_prefix[key[:-1]] = _new_rollup()
+            _merge_rollup(parent, by_prefix[key])
+    admitted: dict[int, int] = defaultdict(int)
+    rolled: dict[int, dict] = {}
+    for key, acc in by_prefix.items():
+        org_id = key[-1]
+        if org_id not in targets:
+            continue
+        if org_id in rolled:
+            _merge_rollup(rolled[org_id], acc)
+        else:
+            rolled[org_id] = acc
+    groups: dict[int, dict] = {}
+    for org_id, acc in rolled.items():
+        admitted[org_id] = acc["admitted"]
+        groups[org_id] = {
+            **{dim: acc[dim] for dim in COUNTED_DIMENSIONS},
+            **{dim: acc[dim] for dim in FLAG_DIMENSIONS},
+        }
 
     counted: dict[str, dict[int, int]] = {}
     for target_key, field, date_field in (
@@ -392,6 +412,36 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_onl
             "by_group": groups.get(org_id) or EMPTY_BY_GROUP,
         }
     return result
+
+
+def _new_rollup() -> dict:
+    # Plain dicts: a province rolls up thousands of prefixes, and Counter() costs several times a {}.
+    return {
+        "admitted": 0,
+        "sector": {},
+        "gender": {},
+        "age_band": {},
+        "education": {},
+        "occupation_group": {},
+        "youth_union": 0,
+        "ethnic_minority": 0,
+        "religion": 0,
+    }
+
+
+def _merge_rollup(into: dict, other: dict, *, sector: str | None = None) -> None:
+    """Add `other` (a rollup, or a per-lineage aggregate whose branch sector is `sector`) to `into`."""
+    into["admitted"] += other["admitted"]
+    if sector is not None:
+        bucket = into["sector"]
+        bucket[sector] = bucket.get(sector, 0) + other["admitted"]
+    dims = ("gender", "age_band", "education", "occupation_group") if sector is not None else COUNTED_DIMENSIONS
+    for dim in dims:
+        bucket = into[dim]
+        for key, n in other[dim].items():
+            bucket[key] = bucket.get(key, 0) + n
+    for dim in FLAG_DIMENSIONS:
+        into[dim] += other[dim]
 
 
 def figures_digest(fields: dict) -> str:
