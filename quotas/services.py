@@ -294,7 +294,7 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_onl
         sector_of = dict(OrgUnit.objects.filter(pk__in=branch_ids).values_list("pk", "sector"))
         pk_of_path, parent_of = {}, {}
     else:
-        orgs = list(OrgUnit.objects.values_list("pk", "path", "sector"))
+        orgs = list(OrgUnit.objects.order_by().values_list("pk", "path", "sector"))
         known = {pk for pk, _path, _sector in orgs}
         targets = known if org_ids is None else (set(org_ids) & known)
         sector_of = {pk: sector for pk, _path, sector in orgs}
@@ -379,18 +379,21 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_onl
         acc: dict[int, int] = defaultdict(int)
         for lineage, n in _lineage_counts(field, date_field, year=year, org_ids=org_ids).items():
             for org_id in lineage_ids(lineage):
-                acc[org_id] += n
+                if org_id in targets:
+                    acc[org_id] += n
         counted[target_key] = acc
 
     # Members at the start of the year are entered per node for its own members: a node's figure is the sum
     # over its current subtree (the denominator describes the tree as it stands, unlike past events).
+    # Each node's own count (no join), then added into its parent deepest first: one step per node.
     members: dict[int, int] = defaultdict(int)
-    stats = OrgYearStat.objects.filter(year=year) if not events_only else OrgYearStat.objects.none()
-    for path, count in stats.values_list("org__path", "members_start"):
-        for end in range(step, len(path) + 1, step):
-            org_id = pk_of_path.get(path[:end])
-            if org_id is not None:
-                members[org_id] += count
+    if not events_only:
+        for org_id, count in OrgYearStat.objects.filter(year=year).values_list("org_id", "members_start"):
+            members[org_id] += count
+        for pk, _path, _sector in sorted(orgs, key=lambda org: len(org[1]), reverse=True):
+            parent = parent_of.get(pk)
+            if parent is not None and members.get(pk):
+                members[parent] += members[pk]
 
     quota_of = {} if events_only else dict(Quota.objects.filter(year=year).values_list("org_id", "admission_quota"))
     allocated: dict[int, int] = defaultdict(int)
