@@ -66,6 +66,11 @@ class Attainment(models.Model):
 
     class Meta:
         unique_together = [("org", "year")]
+        indexes = [
+            # "Which nodes admitted anyone in these years" (dashboard flags, reports): a province has ~10,000 rows
+            # a year, a few thousand with admissions.
+            models.Index(fields=["year", "org"], condition=models.Q(admitted__gt=0), name="quotas_att_admitted_idx"),
+        ]
 
 
 class AttainmentPending(models.Model):
