@@ -71,13 +71,6 @@ def node_choices(user) -> QuerySet[OrgUnit]:
     return visible_orgs(user).filter(is_active=True).only("pk", "name", "code", "depth", "path").order_by("path")
 
 
-def node_options(user) -> list[tuple[int, str]]:
-    """(pk, indented name) of every node of `node_choices`, as plain tuples: one query, no model instances."""
-    rows = list(node_choices(user).values_list("pk", "name", "depth"))
-    base = rows[0][2] if rows else 1
-    return [(pk, "— " * max(depth - base, 0) + name) for pk, name, depth in rows]
-
-
 # The node filter lists only these kinds (plus the user's node and its children); any other node is found by
 # name with org_search. A province has ~10,000 nodes: listing them all made a 600 KB page.
 FILTER_KINDS = (Kind.PROVINCE, Kind.UPPER)
