@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
+from core.demo import WARD_EXTRA_BRANCHES  # the same extra branches a ward has in the demo
 from core.text import fold
 from members.models import Education, Gender, Introducer, MassOrg, OccupationGroup, Person
 from orgs.models import Kind, OrgUnit, OrgYearStat, Sector
@@ -133,11 +134,6 @@ BASE_BRANCH_KINDS = [
     ("Chi bộ Chi cục", Sector.ADMIN, 2),
     ("Chi bộ Ban Quản lý", Sector.OTHER_PUBLIC, 1),
     ("Chi bộ Hội", Sector.OTHER, 1),
-]
-WARD_EXTRA = [
-    ("Chi bộ Cơ quan", Sector.ADMIN),
-    ("Chi bộ Trường Tiểu học", Sector.EDUCATION),
-    ("Chi bộ Quân sự", Sector.MILITARY),
 ]
 # Admissions lean towards some sectors (seed 000: education and residential areas admit the most).
 SECTOR_ADMISSION_FACTOR = {
@@ -349,7 +345,7 @@ def _build_upper(rng: random.Random, code: str, name: str, node_budget: int) -> 
                         Sector.RESIDENTIAL,
                     )
                 )
-            for j, (label, sector) in enumerate(WARD_EXTRA[: 2 if commune else 3], start=residential + 1):
+            for j, (label, sector) in enumerate(WARD_EXTRA_BRANCHES[: 2 if commune else 3], start=residential + 1):
                 base.children.append(
                     Node(f"{bcode}.{j:03d}", f"{label} {'xã' if commune else 'phường'} {ward}", Kind.BRANCH, sector)
                 )
