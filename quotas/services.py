@@ -419,17 +419,7 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_onl
 
 def _new_rollup() -> dict:
     # Plain dicts: a province rolls up thousands of prefixes, and Counter() costs several times a {}.
-    return {
-        "admitted": 0,
-        "sector": {},
-        "gender": {},
-        "age_band": {},
-        "education": {},
-        "occupation_group": {},
-        "youth_union": 0,
-        "ethnic_minority": 0,
-        "religion": 0,
-    }
+    return {"admitted": 0, **empty_by_group()}
 
 
 def _merge_rollup(into: dict, other: dict, *, sector: str | None = None) -> None:
