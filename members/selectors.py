@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -21,3 +23,8 @@ def get_person_for_user(user, pk: int) -> Person:
         return people_visible(user).select_related("branch").get(pk=pk)
     except (Person.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("Không tìm thấy hồ sơ") from exc
+
+
+def person_codes_existing(codes: Iterable[str]) -> set[str]:
+    """Which of `codes` already belong to a record (one query, whatever the number)."""
+    return set(Person.objects.filter(code__in=list(codes)).values_list("code", flat=True))

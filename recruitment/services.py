@@ -5,18 +5,20 @@ the computed due dates and a Transition row, audits, and schedules the attainmen
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model
 
 from core.audit import audit
-from core.text import nfc
+from core.text import fold, nfc
 from members.models import Introducer, Person
 from members.services import person_fields_clean
 from orgs.models import Kind, OrgUnit
 from orgs.selectors import user_root_path
-from recruitment import deadlines, rules
+from recruitment import deadlines, rules, workdays
 from recruitment.models import (
     EXITS,
     PIPELINE,
@@ -187,20 +189,48 @@ def attainment_date(candidate: Candidate, stage: str) -> dt.date | None:
 
 def _duplicate_cccd(cccd: str, actor, exclude_pk: int | None = None) -> None:
     existing = Person.objects.filter(cccd=cccd).exclude(pk=exclude_pk).select_related("branch").first()
-    if existing is None:
-        return
-    root = user_root_path(actor) if actor is not None else ""
-    if root is not None and existing.branch.path.startswith(root):
-        raise DuplicateCCCD(f"Số CCCD {cccd} đã có trong hồ sơ {existing.code} của {existing.full_name} "
-                            f"({existing.branch.name}).", existing)
-    raise DuplicateCCCD(f"Số CCCD {cccd} đã có trong một hồ sơ thuộc tổ chức ngoài phạm vi của bạn; "
-                        "liên hệ cấp ủy cấp trên.")
+    if existing is not None:
+        raise _cccd_taken(cccd, existing, user_root_path(actor) if actor is not None else "")
+
+
+def _cccd_taken(cccd: str, existing: Person, actor_root: str | None) -> DuplicateCCCD:
+    """Name the record holding the CCCD only to someone who may see it."""
+    if actor_root is not None and existing.branch.path.startswith(actor_root):
+        return DuplicateCCCD(f"Số CCCD {cccd} đã có trong hồ sơ {existing.code} của {existing.full_name} "
+                             f"({existing.branch.name}).", existing)
+    return DuplicateCCCD(f"Số CCCD {cccd} đã có trong một hồ sơ thuộc tổ chức ngoài phạm vi của bạn; "
+                         "liên hệ cấp ủy cấp trên.")
+
+
+def _code_taken(code: str) -> str:
+    return f"Mã hồ sơ {code} đã tồn tại."
 
 
 def _new_code() -> str:
     last = Person.objects.filter(code__regex=r"^HS\d{7}$").order_by("-code").values_list("code", flat=True).first()
     number = int(last[2:]) + 1 if last else 1
     return f"HS{number:07d}"
+
+
+def _require_branch(branch: OrgUnit) -> None:
+    if not _is_branch(branch):
+        raise ValidationError({"branch": [f"{branch.name} không phải là chi bộ; hãy chọn chi bộ của người này."]})
+
+
+def _new_record(*, fields: dict, branch: OrgUnit, source_date: dt.date, actor,
+                source: str) -> tuple[Person, Candidate, Transition]:
+    """In memory, no query: the person (validated, uniqueness left to the caller), their stage-1 record with
+    its due dates, and the first Transition."""
+    person = Person(branch=branch, updated_by=actor, **fields)
+    person.name_folded = fold(person.full_name)  # Person.save() does this; bulk_create does not call it
+    person.full_clean(exclude=["branch", "updated_by"], validate_unique=False, validate_constraints=False)
+    candidate = Candidate(person=person, org=branch, stage=Stage.OUTSTANDING, source_date=source_date,
+                          updated_by=actor)
+    _set_due_dates(candidate)
+    first = Transition(candidate=candidate, from_stage="", to_stage=Stage.OUTSTANDING, effective_date=source_date,
+                       org=branch, org_lineage=branch.lineage, actor=actor,
+                       data=_json_safe({"source_date": source_date}), source=source)
+    return person, candidate, first
 
 
 @transaction.atomic
@@ -210,8 +240,7 @@ def candidate_create(*, person_data: dict, branch: OrgUnit, actor, source: str =
     `person_data`: Person fields, plus optionally `source_date` (date put on the list, default today).
     Raises DuplicateCCCD (a ValidationError) if the CCCD is taken, ValidationError for bad input."""
     _check_scope(actor, branch)
-    if not _is_branch(branch):
-        raise ValidationError({"branch": [f"{branch.name} không phải là chi bộ; hãy chọn chi bộ của người này."]})
+    _require_branch(branch)
     data = dict(person_data)
     source_date = data.pop("source_date", None) or dt.date.today()
     fields = person_fields_clean(data)
@@ -220,17 +249,12 @@ def candidate_create(*, person_data: dict, branch: OrgUnit, actor, source: str =
     if not fields.get("code"):
         fields["code"] = _new_code()
     elif Person.objects.filter(code=fields["code"]).exists():
-        raise ValidationError({"code": [f"Mã hồ sơ {fields['code']} đã tồn tại."]})
-    person = Person(branch=branch, updated_by=actor, **fields)
-    person.full_clean(exclude=["branch", "updated_by"])
+        raise ValidationError({"code": [_code_taken(fields["code"])]})
+    person, candidate, first = _new_record(fields=fields, branch=branch, source_date=source_date, actor=actor,
+                                           source=source)
     person.save()
-    candidate = Candidate(person=person, org=branch, stage=Stage.OUTSTANDING, source_date=source_date,
-                          updated_by=actor)
-    _set_due_dates(candidate)
     candidate.save()
-    Transition.objects.create(candidate=candidate, from_stage="", to_stage=Stage.OUTSTANDING,
-                              effective_date=source_date, org=branch, org_lineage=branch.lineage, actor=actor,
-                              data=_json_safe({"source_date": source_date}), source=source)
+    first.save()
     audit(action="candidate.create", actor=actor, obj=candidate, org=branch, detail={"source": source})
     return candidate
 
@@ -285,28 +309,38 @@ def _lock(candidate: Candidate) -> Candidate:
             .select_related("person", "org", "updated_by").get(pk=candidate.pk))
 
 
-def _advance_locked(locked: Candidate, *, to_stage: str, data: dict, actor, source: str,
-                    today: dt.date | None, partial: bool) -> tuple[Candidate, list[Verdict]]:
+def _step(candidate: Candidate, *, to_stage: str, data: dict, actor, source: str, today: dt.date | None,
+          partial: bool) -> tuple[list[Verdict], Transition]:
+    """One step in memory: evaluate the rules (RuleRefusal on any error), apply the fields, bump the version,
+    and return the verdicts with the unsaved Transition. The caller writes."""
     step = _clean_step_data(to_stage, data)
     eval_data = dict(step)
     if "introducers" in data:  # read by R-INTRODUCER / R-DOSSIER-STALE, stored through introducer_add
         eval_data["introducers"] = data["introducers"]
-    verdicts = rules.evaluate(candidate=locked, person=locked.person, to_stage=to_stage, data=eval_data,
+    verdicts = rules.evaluate(candidate=candidate, person=candidate.person, to_stage=to_stage, data=eval_data,
                               today=today or dt.date.today(), partial=partial)
     failing = rules.refusals(verdicts)
     if failing:
         raise RuleRefusal(failing, verdicts)
-    from_stage = locked.stage
-    previous = rules.latest_milestone(locked, before=to_stage)
-    effective = apply_step(locked, to_stage=to_stage, data=step) or (previous[1] if previous else None) \
+    from_stage = candidate.stage
+    previous = rules.latest_milestone(candidate, before=to_stage)
+    effective = apply_step(candidate, to_stage=to_stage, data=step) or (previous[1] if previous else None) \
         or today or dt.date.today()
-    locked.version += 1
-    locked.updated_by = actor
+    candidate.version += 1
+    candidate.updated_by = actor
+    transition = transition_for(candidate, from_stage=from_stage, to_stage=to_stage, effective_date=effective,
+                                actor=actor, verdicts=verdicts, data=step, source=source)
+    return verdicts, transition
+
+
+def _advance_locked(locked: Candidate, *, to_stage: str, data: dict, actor, source: str,
+                    today: dt.date | None, partial: bool) -> tuple[Candidate, list[Verdict]]:
+    verdicts, transition = _step(locked, to_stage=to_stage, data=data, actor=actor, source=source, today=today,
+                                 partial=partial)
     locked.save()
-    transition_for(locked, from_stage=from_stage, to_stage=to_stage, effective_date=effective, actor=actor,
-                   verdicts=verdicts, data=step, source=source).save()
+    transition.save()
     audit(action="candidate.advance", actor=actor, obj=locked, org=locked.org,
-          detail={"from": from_stage, "to": to_stage, "source": source,
+          detail={"from": transition.from_stage, "to": to_stage, "source": source,
                   "warnings": [v.rule_id for v in verdicts if not v.ok]})
     if to_stage in ATTAINMENT_STAGES:
         _schedule_recompute(lineage=locked.org.lineage, on=attainment_date(locked, to_stage))
@@ -457,9 +491,6 @@ def candidate_apply_row(*, person_data: dict, milestones: dict, branch: OrgUnit,
                 candidate.stage == Stage.OUTSTANDING:
             Candidate.objects.filter(pk=candidate.pk).update(source_date=milestones["source_date"])
     locked = _lock(candidate)
-    skips_base = locked.org.is_chi_bo_co_so
-    target = row_target_stage(milestones, skips_base=skips_base)
-    exit_stage = milestones.get("exit_stage")
 
     # Milestones already recorded must agree with the row: a workbook cannot rewrite history silently.
     for stage in PIPELINE[1: _reached(locked) + 1]:
@@ -472,22 +503,137 @@ def candidate_apply_row(*, person_data: dict, milestones: dict, branch: OrgUnit,
                             "sửa trên trang hồ sơ nếu cần.",
                     source="Điều lệ Đảng, Điều 4 (trình tự kết nạp)")])
 
-    reached = _reached(locked)
-    for stage in PIPELINE[reached + 1: PIPELINE.index(target) + 1]:
-        if stage == Stage.BASE_RESOLUTION and skips_base:
-            continue
-        step = {name: milestones[name] for name in _step_fields(stage) if name in milestones}
+    for stage, step in _row_steps(locked, milestones):
         locked, verdicts = _advance_locked(locked, to_stage=stage, data=step, actor=actor, source=source,
                                            today=None, partial=True)
         all_verdicts += verdicts
-    if milestones.get("exit_date") and locked.stage not in EXITS:
-        exit_stage = exit_stage or _exit_stage_for(locked.stage)
-        locked, verdicts = _advance_locked(
-            locked, to_stage=exit_stage,
-            data={"exit_date": milestones["exit_date"], "exit_reason": milestones.get("exit_reason", "")},
-            actor=actor, source=source, today=None, partial=True)
-        all_verdicts += verdicts
     return locked, all_verdicts
+
+
+def _row_steps(candidate: Candidate, milestones: dict) -> Iterator[tuple[str, dict]]:
+    """The steps a workbook row asks of `candidate`, in pipeline order, then its exit if any. The caller applies
+    each step to `candidate` before asking for the next (the exit depends on how far it got)."""
+    skips_base = candidate.org.is_chi_bo_co_so
+    target = row_target_stage(milestones, skips_base=skips_base)
+    for stage in PIPELINE[_reached(candidate) + 1: PIPELINE.index(target) + 1]:
+        if stage == Stage.BASE_RESOLUTION and skips_base:
+            continue
+        yield stage, {name: milestones[name] for name in _step_fields(stage) if name in milestones}
+    if milestones.get("exit_date") and candidate.stage not in EXITS:
+        yield (milestones.get("exit_stage") or _exit_stage_for(candidate.stage),
+               {"exit_date": milestones["exit_date"], "exit_reason": milestones.get("exit_reason", "")})
+
+
+@dataclass
+class NewRow:
+    """A workbook row for a person not in the system yet: what `candidate_apply_row` takes."""
+
+    person_data: dict
+    milestones: dict
+    branch: OrgUnit
+
+
+@dataclass
+class RowOutcome:
+    verdicts: list[Verdict] = field(default_factory=list)  # every verdict met, warnings included
+    error: Exception | None = None  # RuleRefusal, DuplicateCCCD / ValidationError or PermissionDenied
+
+
+def candidates_create_from_rows(*, rows: Sequence[NewRow], actor, source: str = "import", write: bool = True,
+                                progress: Callable[[int], None] | None = None) -> list[RowOutcome]:
+    """Many new people at once (the workbook import): each row gets exactly what `candidate_apply_row` would do
+    for a new person (the same checks, rules, fields, due dates and Transitions), computed in memory, then the
+    rows without error are written with a few bulk inserts. Codes and CCCDs are checked against the database
+    in one query each and against each other. History gets one version per record, the audit log one row.
+    The caller holds the transaction and, for the import, recomputes attainment once afterwards.
+    `progress(rows_checked)` is called every 500 rows. Returns one outcome per row, in order."""
+    actor_root = user_root_path(actor) if actor is not None else ""
+    outcomes = [RowOutcome() for _ in rows]
+    cleaned: list[dict | None] = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        try:
+            _check_scope_under(actor_root, row.branch)
+            _require_branch(row.branch)
+            fields = person_fields_clean({k: v for k, v in row.person_data.items() if k != "source_date"})
+            if not fields.get("code"):
+                raise ValidationError({"code": ["Thiếu mã hồ sơ."]})
+            cleaned.append(fields)
+        except (ValidationError, PermissionDenied) as exc:
+            outcome.error = exc
+            cleaned.append(None)
+    codes_taken = set(Person.objects.filter(code__in=[f["code"] for f in cleaned if f]).values_list("code", flat=True))
+    cccd_holders = {p.cccd: p for p in Person.objects.filter(cccd__in=[f["cccd"] for f in cleaned if f and f.get("cccd")])
+                    .select_related("branch")}
+    records: list[tuple[Person, Candidate, list[Transition]]] = []
+    with workdays.preloaded(dt.date(2000, 1, 1), dt.date.today() + dt.timedelta(days=3 * 366)):
+        for done, (row, fields, outcome) in enumerate(zip(rows, cleaned, outcomes, strict=True), start=1):
+            if progress is not None and done % 500 == 0:
+                progress(done)
+            if fields is None:
+                continue
+            try:
+                if fields.get("cccd") in cccd_holders:
+                    raise _cccd_taken(fields["cccd"], cccd_holders[fields["cccd"]], actor_root)
+                if fields["code"] in codes_taken:
+                    raise ValidationError({"code": [_code_taken(fields["code"])]})
+                person, candidate, transitions = _new_record_walked(
+                    fields=fields, row=row, actor=actor, source=source, outcome=outcome)
+            except (ValidationError, RuleRefusal) as exc:
+                outcome.error = exc
+                continue
+            if person.cccd:
+                cccd_holders[person.cccd] = person  # a later row of the same sheet with this CCCD is refused
+            codes_taken.add(person.code)
+            records.append((person, candidate, transitions))
+    if write and records:
+        _write_new_records(records, actor=actor, source=source)
+    return outcomes
+
+
+def _check_scope_under(actor_root: str | None, org: OrgUnit) -> None:
+    """`_check_scope` with the actor's subtree already looked up ("" for the system)."""
+    if actor_root is None or not org.path.startswith(actor_root):
+        raise PermissionDenied("Tổ chức này nằm ngoài phạm vi quản lý của bạn.")
+
+
+def _new_record_walked(*, fields: dict, row: NewRow, actor, source: str,
+                       outcome: RowOutcome) -> tuple[Person, Candidate, list[Transition]]:
+    """`candidate_apply_row` for a new person, in memory: the record, then every step the row asks for."""
+    milestones = row.milestones
+    dates = [v for k, v in milestones.items() if k.endswith("_date") and isinstance(v, dt.date)]
+    source_date = milestones.get("source_date") or (min(dates) if dates else None) or dt.date.today()
+    person, candidate, first = _new_record(fields=fields, branch=row.branch, source_date=source_date, actor=actor,
+                                           source=source)
+    transitions = [first]
+    for stage, step in _row_steps(candidate, milestones):
+        verdicts, transition = _step(candidate, to_stage=stage, data=step, actor=actor, source=source, today=None,
+                                     partial=True)
+        outcome.verdicts += verdicts
+        transitions.append(transition)
+    return person, candidate, transitions
+
+
+def _write_new_records(records: list[tuple[Person, Candidate, list[Transition]]], *, actor, source: str) -> None:
+    from simple_history.utils import bulk_create_with_history
+
+    people = [person for person, _, _ in records]
+    bulk_create_with_history(people, Person, batch_size=1000, default_user=actor, default_change_reason=source)
+    candidates = []
+    for person, candidate, _ in records:
+        candidate.person = person  # now with its primary key
+        candidates.append(candidate)
+    bulk_create_with_history(candidates, Candidate, batch_size=1000, default_user=actor, default_change_reason=source)
+    transitions = []
+    for _, candidate, steps in records:
+        for transition in steps:
+            transition.candidate = candidate
+            transitions.append(transition)
+    Transition.objects.bulk_create(transitions, batch_size=2000)
+    by_stage: dict[str, int] = {}
+    for _, candidate, _ in records:
+        by_stage[candidate.stage] = by_stage.get(candidate.stage, 0) + 1
+    audit(action="candidate.create_many", actor=actor, org=getattr(actor, "org", None),
+          detail={"source": source, "created": len(records), "transitions": len(transitions), "by_stage": by_stage})
 
 
 def _exit_stage_for(stage: str) -> str:

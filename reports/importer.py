@@ -209,11 +209,24 @@ class _Context:
         # "" = the whole tree (the management command); None = nothing (a user without a node)
         self.root_path = user_root_path(actor) if actor is not None else ""
 
+        self._orgs: dict[str, OrgUnit | None] = {}
+
     def in_scope(self, org: OrgUnit) -> bool:
         return self.root_path is not None and org.path.startswith(self.root_path)
 
+    def preload_orgs(self, codes: set[str]) -> None:
+        """Look up many codes in one query (the HoSo sheet names the same branches over and over).
+        Only once the tree sheet is applied: its rows create and move nodes."""
+        found = {org.code: org for org in OrgUnit.objects.filter(code__in=codes)}
+        self._orgs.update({code: found.get(code) for code in codes})
+
+    def org_by_code(self, code: str) -> OrgUnit | None:
+        if code not in self._orgs:
+            self._orgs[code] = OrgUnit.objects.filter(code=code).first()
+        return self._orgs[code]
+
     def org(self, code: str, row: ParsedRow, sheet: Sheet, key: str) -> OrgUnit:
-        org = OrgUnit.objects.filter(code=code).first()
+        org = self.org_by_code(code) if sheet is HOSO else OrgUnit.objects.filter(code=code).first()
         if org is None:
             raise _RowFailed([_err(row, sheet, key, "IMP-ORG", f"Không có tổ chức mã “{code}”")])
         if not self.in_scope(org):
@@ -312,14 +325,12 @@ def _person_data(values: dict) -> dict:
     return data
 
 
-def _apply_candidate(ctx: _Context, row: ParsedRow) -> str:
-    from recruitment.services import RuleRefusal, candidate_apply_row
-
+def _milestones(ctx: _Context, row: ParsedRow) -> dict:
+    """The row's milestone values, keyed as the recruitment services take them (deciding org resolved)."""
     v = row.values
-    branch = ctx.org(v["branch_code"], row, HOSO, "branch_code")
     milestones = {key: v[key] for key in MILESTONE_KEYS if v[key] not in (None, "")}
     if v["deciding_org_code"]:
-        deciding = OrgUnit.objects.filter(code=v["deciding_org_code"]).first()
+        deciding = ctx.org_by_code(v["deciding_org_code"])
         if deciding is None:
             raise _RowFailed([_err(row, HOSO, "deciding_org_code", "IMP-ORG",
                                    f"Không có tổ chức mã “{v['deciding_org_code']}”")])
@@ -327,24 +338,75 @@ def _apply_candidate(ctx: _Context, row: ParsedRow) -> str:
     for key in ("decision_date", "recognition_date", "sympathiser_date"):
         if v[key]:
             ctx.result.years.add(v[key].year)
+    return milestones
+
+
+def _candidate_errors(row: ParsedRow, exc: Exception) -> list[RowError]:
+    """What a refused HoSo row shows: each failing rule on its column, or the service's message."""
+    from recruitment.services import RuleRefusal
+
+    if isinstance(exc, RuleRefusal):
+        errors = [_verdict_error(row, verdict) for verdict in exc.verdicts
+                  if not verdict.ok and getattr(verdict, "severity", "error") == "error"]
+        return errors or [_err(row, HOSO, None, "IMP-RULE", str(exc))]
+    if isinstance(exc, PermissionDenied):
+        return [RowError(HOSO.name, row.row, "", "IMP-SCOPE", str(exc))]
+    message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    return [RowError(HOSO.name, row.row, "", "IMP-DATA", message or exc.__class__.__name__)]
+
+
+def _apply_candidate(ctx: _Context, row: ParsedRow) -> str:
+    """A row for a person already in the system: through `candidate_apply_row`, as the browser would."""
+    from recruitment.services import RuleRefusal, candidate_apply_row
+
+    v = row.values
+    branch = ctx.org(v["branch_code"], row, HOSO, "branch_code")
+    milestones = _milestones(ctx, row)
     before = _candidate_fingerprint(v["code"])
     try:
         candidate, verdicts = candidate_apply_row(
             person_data=_person_data(v), milestones=milestones, branch=branch, actor=ctx.actor, source="import"
         )
     except RuleRefusal as refusal:
-        errors = [
-            _verdict_error(row, verdict)
-            for verdict in refusal.verdicts
-            if not verdict.ok and getattr(verdict, "severity", "error") == "error"
-        ]
-        raise _RowFailed(errors or [_err(row, HOSO, None, "IMP-RULE", str(refusal))]) from None
-    for verdict in verdicts:
-        if not verdict.ok:
-            ctx.result.warnings.append(_verdict_error(row, verdict))
+        raise _RowFailed(_candidate_errors(row, refusal)) from None
+    _warn(ctx, row, verdicts)
     if before is None:
         return "created"
     return "unchanged" if _candidate_fingerprint(v["code"]) == before else "updated"
+
+
+def _warn(ctx: _Context, row: ParsedRow, verdicts) -> None:
+    for verdict in verdicts:
+        if not verdict.ok:
+            ctx.result.warnings.append(_verdict_error(row, verdict))
+
+
+def _apply_new_candidates(ctx: _Context, rows: list[ParsedRow], *, write: bool, tick: Callable[[int], None]) -> None:
+    """Rows for people not in the system yet, all at once through `candidates_create_from_rows` (the same rules
+    and fields as one by one, written in bulk: a province's 20,000 rows in seconds rather than half an hour)."""
+    from recruitment.services import NewRow, candidates_create_from_rows
+
+    accepted: list[tuple[ParsedRow, NewRow]] = []
+    for row in rows:
+        try:
+            branch = ctx.org(row.values["branch_code"], row, HOSO, "branch_code")
+            accepted.append((row, NewRow(person_data=_person_data(row.values), milestones=_milestones(ctx, row),
+                                         branch=branch)))
+        except _RowFailed as exc:
+            ctx.result.errors.extend(exc.errors)
+    try:
+        with transaction.atomic():
+            outcomes = candidates_create_from_rows(rows=[new for _, new in accepted], actor=ctx.actor, source="import",
+                                                   write=write, progress=tick)
+    except DatabaseError as exc:  # a CCCD or code taken meanwhile by someone else: the constraint has the last word
+        ctx.result.errors.append(RowError(HOSO.name, 0, "", "IMP-DATA", str(exc).splitlines()[0]))
+        return
+    for (row, _), outcome in zip(accepted, outcomes, strict=True):
+        if outcome.error is not None:
+            ctx.result.errors.extend(_candidate_errors(row, outcome.error))
+            continue
+        _warn(ctx, row, outcome.verdicts)
+        ctx.result.count(HOSO.name, "created")
 
 
 def _candidate_fingerprint(code: str) -> tuple | None:
@@ -414,6 +476,16 @@ def _order_orgs(ctx: _Context, rows: list[ParsedRow]) -> list[ParsedRow]:
     return ordered
 
 
+def _split_known_people(ctx: _Context, rows: list[ParsedRow]) -> tuple[list[ParsedRow], list[ParsedRow]]:
+    """HoSo rows of people already in the system (applied one by one) and of new people (applied in bulk)."""
+    from members.selectors import person_codes_existing
+
+    ctx.preload_orgs({row.values["branch_code"] for row in rows} |
+                     {row.values["deciding_org_code"] for row in rows if row.values["deciding_org_code"]})
+    known = person_codes_existing([row.values["code"] for row in rows])
+    return [r for r in rows if r.values["code"] in known], [r for r in rows if r.values["code"] not in known]
+
+
 APPLIERS: list[tuple[Sheet, Callable[[_Context, ParsedRow], str]]] = [
     (TOCHUC, _apply_org),
     (MEMBERS, _apply_members),
@@ -434,6 +506,7 @@ def import_workbook(*, data: bytes, actor=None, dry_run: bool = False, progress:
         result.errors.append(RowError("", 0, "", "IMP-SCOPE", "Tài khoản chưa được gán tổ chức"))
     total = sum(len(rows) for rows in parsed.values()) or 1
     done = 0
+    new_rows: list[ParsedRow] = []
     report(10, "Đang kiểm tra và ghi dữ liệu")
     try:
         with transaction.atomic():
@@ -441,11 +514,20 @@ def import_workbook(*, data: bytes, actor=None, dry_run: bool = False, progress:
                 rows = parsed.get(sheet.name, [])
                 if sheet is TOCHUC:
                     rows = _order_orgs(ctx, rows)
+                if sheet is HOSO:
+                    rows, new_rows = _split_known_people(ctx, rows)
                 for row in rows:
                     _apply_row(ctx, row, apply, sheet)
                     done += 1
                     if done % 25 == 0:
                         report(10 + int(85 * done / total), f"Đã xử lý {done}/{total} dòng")
+            if new_rows:
+                start = done
+
+                def tick(checked: int) -> None:
+                    report(10 + int(85 * (start + checked) / total), f"Đã kiểm tra {start + checked}/{total} dòng")
+
+                _apply_new_candidates(ctx, new_rows, write=not (result.errors or dry_run), tick=tick)
             if result.errors or dry_run:
                 raise _Rollback
     except _Rollback:
