@@ -507,7 +507,8 @@ def build_workbook(root: OrgUnit, hoso, rows: int) -> bytes:
             "ethnicity": person.ethnicity,
             "religion": person.religion,
             "cccd": person.cccd,
-            "education": person.education,
+            # The sheet has no column for the disadvantaged-area exception (R-EDU): such people come in with THCS.
+            "education": "thcs" if person.disadvantaged_area_exception else person.education,
             "is_youth_union_member": "x" if person.is_youth_union_member else "",
             "occupation_group": person.occupation_group,
             "branch_code": code_of[c.org_id],

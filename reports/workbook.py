@@ -5,6 +5,7 @@ Headers are matched on their folded form (case, spaces and Vietnamese diacritics
 """
 
 import datetime as dt
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -212,12 +213,21 @@ def parse_flag(value) -> bool:
 def parse_choice(value, choices) -> str | None:
     if value is None or not str(value).strip():
         return None
-    wanted = fold(str(value))
-    for choice in choices:
-        if wanted in (fold(choice.value), fold(str(choice.label)), fold(choice.value).replace("_", " ")):
-            return choice.value
-    allowed = ", ".join(str(c.value) for c in choices)
-    raise CellError("IMP-CHOICE", f"“{value}” không thuộc danh mục ({allowed})")
+    found = _choice_spellings(choices).get(fold(str(value)))
+    if found is None:
+        allowed = ", ".join(str(c.value) for c in choices)
+        raise CellError("IMP-CHOICE", f"“{value}” không thuộc danh mục ({allowed})")
+    return found
+
+
+@functools.cache
+def _choice_spellings(choices) -> dict[str, str]:
+    """Folded value, label and "value with spaces" -> value (a sheet of 20,000 rows asks the same few)."""
+    spellings: dict[str, str] = {}
+    for choice in reversed(list(choices)):  # the first choice wins a clash, as a scan in order would
+        for spelling in (fold(choice.value), fold(str(choice.label)), fold(choice.value).replace("_", " ")):
+            spellings[spelling] = choice.value
+    return spellings
 
 
 def parse_text(value) -> str:
