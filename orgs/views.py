@@ -1,5 +1,4 @@
 import datetime as dt
-from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +12,7 @@ from core.audit import audit
 from core.text import fold
 from orgs.forms import MembersStartForm, MergeForm, MoveForm, OrgForm, UserForm
 from orgs.models import OrgChange, OrgUnit, OrgYearStat
-from orgs.selectors import ancestors, get_org_for_user, visible_orgs
+from orgs.selectors import ancestors, get_org_for_user, members_start_totals, visible_orgs
 from orgs.services import members_start_set, org_create, org_merge, org_move
 
 
@@ -22,25 +21,6 @@ def _year_param(request: HttpRequest) -> int:
         return int(request.GET.get("year", ""))
     except ValueError:
         return dt.date.today().year
-
-
-def subtree_member_totals(orgs: list[OrgUnit], year: int) -> dict[int, int]:
-    """Members at the start of `year` per node, summed over its subtree (counts are entered per node)."""
-    if not orgs:
-        return {}
-    root_path = orgs[0].path
-    by_path = {org.path: org.pk for org in orgs}
-    totals: dict[int, int] = defaultdict(int)
-    stats = OrgYearStat.objects.filter(org__path__startswith=root_path, year=year).values_list(
-        "org__path", "members_start"
-    )
-    step = OrgUnit.steplen
-    for path, count in stats:
-        for end in range(len(root_path), len(path) + 1, step):
-            org_id = by_path.get(path[:end])
-            if org_id is not None:
-                totals[org_id] += count
-    return totals
 
 
 @login_required
@@ -52,7 +32,7 @@ def tree(request: HttpRequest) -> HttpResponse:
         .only("pk", "path", "depth", "numchild", "code", "name", "kind", "sector", "has_admission_authority", "is_active")
         .order_by("path")
     )
-    totals = subtree_member_totals(orgs, year)
+    totals = members_start_totals(orgs, year)
     matched_paths: set[str] | None = None
     if query:
         folded = fold(query)
@@ -97,8 +77,8 @@ def org_detail(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 def _subtree_totals(org: OrgUnit, year: int) -> dict[int, int]:
-    orgs = list(OrgUnit.objects.filter(path__startswith=org.path).only("pk", "path").order_by("path"))
-    return subtree_member_totals(orgs, year)
+    orgs = list(OrgUnit.objects.filter(path__startswith=org.path).only("pk", "path", "depth").order_by("path"))
+    return members_start_totals(orgs, year)
 
 
 def _require_manager(request: HttpRequest) -> None:

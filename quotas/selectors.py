@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models import Count, Max, Q, QuerySet
 
-from orgs.models import Kind, OrgUnit, OrgYearStat, Sector
+from orgs.models import Kind, OrgUnit, Sector
+from orgs.selectors import members_start_totals
 from quotas.models import Attainment, MassOrgQuota, Quota, QuotaRevision
 from quotas.services import empty_by_group
 
@@ -88,7 +88,7 @@ _ORG_COLUMNS = ("pk", "code", "name", "kind", "sector", "path", "depth", "numchi
 
 
 def _rows_for(
-    orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit], whole_subtree: bool = False
+    orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit]
 ) -> list[AttainmentRow]:
     """Attainment of `orgs` for `year`: materialised counts, live quotas and members. Four queries whatever the size."""
     ids = [org.pk for org in orgs]
@@ -100,29 +100,7 @@ def _rows_for(
         )
     }
     step = OrgUnit.steplen
-    # Members at the start of the year read live (entered per node for its own members, summed over the
-    # subtree), so a corrected count shows at once, without waiting for a recompute.
-    listed = {org.path: org.pk for org in orgs}
-    members: dict[int, int] = {}
-    if orgs:
-        top = min(orgs, key=lambda o: o.depth)
-        stats = OrgYearStat.objects.filter(year=year, org__path__startswith=top.path)
-        if whole_subtree:
-            stats = stats.values_list("org__path", "members_start")
-        else:
-            # Summed in SQL up to the deepest listed level: a province page reads ~15 sums, not ~9,000 leaves.
-            deepest = max(org.depth for org in orgs)
-            stats = (
-                stats.annotate(prefix=Substr("org__path", 1, deepest * step))
-                .values_list("prefix")
-                .annotate(n=Sum("members_start"))
-                .order_by()
-            )
-        for path, count in stats:
-            for end in range(len(top.path), len(path) + 1, step):
-                pk = listed.get(path[:end])
-                if pk is not None:
-                    members[pk] = members.get(pk, 0) + count
+    members = members_start_totals(orgs, year)
     allocated: dict[str, int] = {}
     for q in quotas.values():
         parent_path = q["org__path"][:-step]
@@ -168,7 +146,7 @@ def attainment_rows(*, root: OrgUnit, year: int, depth: int | None = 1) -> list[
     quota_scope = OrgUnit.objects.filter(path__startswith=root.path)
     if depth is not None:
         quota_scope = quota_scope.filter(depth__lte=root.depth + depth + 1)
-    return _rows_for(orgs, year, quota_scope=quota_scope, whole_subtree=depth is None)
+    return _rows_for(orgs, year, quota_scope=quota_scope)
 
 
 def attainment_for(*, org: OrgUnit, year: int) -> AttainmentRow:

@@ -70,6 +70,22 @@ def test_tree_page_shows_member_totals_rolled_up(world, client_for):
     assert rows["T.C.A"] == 42 and rows["T.C"] == 42 and rows["T.C.A.1"] == 30
 
 
+def test_members_totals_sum_each_listed_node_over_its_subtree_in_one_query(world):
+    from orgs.selectors import members_start_totals
+
+    members_start_set(org=world.branch, year=2024, members=30)
+    members_start_set(org=world.sibling, year=2024, members=12)
+    members_start_set(org=world.base, year=2024, members=3)  # the base committee's own members
+    members_start_set(org=world.other_branch, year=2024, members=7)
+    members_start_set(org=world.branch, year=2023, members=99)
+    listed = [world.city, world.base, world.school, world.other_city]  # two tops, levels mixed
+    with CaptureQueriesContext(connection) as queries:
+        totals = members_start_totals(listed, 2024)
+    assert len(queries) == 1
+    assert totals == {world.city.pk: 45, world.base.pk: 45, world.other_city.pk: 7}
+    assert members_start_totals([], 2024) == {}
+
+
 def test_tree_page_renders_whole_demo_city_in_at_most_10_queries(demo_province, db, client):
     from accounts.models import User
 
