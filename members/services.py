@@ -64,5 +64,8 @@ def people_transfer_all(*, from_org, to_org, actor=None, effective_date: dt.date
 
     Candidate.objects.filter(person__in=people).update(org=to_org)
     if people:
+        from quotas.services import pipeline_changed  # the dashboard's counts follow the people
+
+        pipeline_changed(from_org.lineage, to_org.lineage)
         audit(action="person.transfer_all", actor=actor, org=to_org, detail={"from": from_org.code, "count": len(people)})
     return len(people)

@@ -59,7 +59,11 @@ def org_move(*, org: OrgUnit, new_parent: OrgUnit, effective_date: dt.date, acto
         old_parent=old_parent, new_parent=new_parent, actor=actor, note=note,
     )
     audit(action="org.move", actor=actor, obj=org, org=org, detail={"to": new_parent.code})
-    return OrgUnit.objects.get(pk=org.pk)
+    moved = OrgUnit.objects.get(pk=org.pk)  # with the lineage _refresh_lineage wrote
+    from quotas.services import pipeline_changed  # the subtree's candidates now count under other ancestors
+
+    pipeline_changed(old_parent.lineage if old_parent else "", moved.lineage)
+    return moved
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.db import transaction
 from members.models import MassOrg
 from orgs.models import Kind, OrgUnit, OrgYearStat
 from quotas.models import MassOrgQuota, Quota, QuotaRevision
-from quotas.services import attainment_recompute, quota_set, suggested_quota
+from quotas.services import attainment_recompute, pipeline_figures_recompute, quota_set, suggested_quota
 
 QUOTA_YEARS = range(2020, 2027)
 ATTAINMENT_YEARS = range(2019, 2027)
@@ -185,6 +185,7 @@ def load_demo(province: OrgUnit, stdout=None) -> None:
     loaded = [year for year in QUOTA_YEARS if load_quotas(province, year, users)]
     for year in ATTAINMENT_YEARS:
         attainment_recompute(year=year)
+    pipeline_figures_recompute(today=dt.date.today())
     if stdout is not None:
         city = OrgUnit.objects.filter(code="QN.UB").first()
         q2024 = Quota.objects.filter(org=city, year=2024).first() if city else None

@@ -86,3 +86,14 @@ class AttainmentPending(models.Model):
 
     class Meta:
         unique_together = [("org_id", "year")]
+
+
+class PipelineFigures(models.Model):
+    """A node's subtree counted as it stands on `on` (quotas.pipeline.figure_aggregates: candidates per stage,
+    overdue deadlines, forecast inputs for `on`'s year). Written only by quotas.services.pipeline_figures_recompute;
+    read only on the day it describes."""
+
+    org = models.OneToOneField("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    on = models.DateField()
+    figures = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)

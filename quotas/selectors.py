@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Substr
 
 from orgs.models import Kind, OrgUnit, Sector
 from orgs.selectors import members_start_totals
 from quotas.models import Attainment, MassOrgQuota, Quota, QuotaRevision
+from quotas.pipeline import forecast_aggregates, subtree_figures
 from quotas.services import empty_by_group
 
 
@@ -87,24 +89,19 @@ class AttainmentRow:
 _ORG_COLUMNS = ("pk", "code", "name", "kind", "sector", "path", "depth", "numchild", "is_active")
 
 
-def _rows_for(
-    orgs: list[OrgUnit], year: int, *, quota_scope: QuerySet[OrgUnit]
-) -> list[AttainmentRow]:
-    """Attainment of `orgs` for `year`: materialised counts, live quotas and members. Four queries whatever the size."""
+def _rows_for(orgs: list[OrgUnit], year: int) -> list[AttainmentRow]:
+    """Attainment of `orgs` (one subtree's nodes) for `year`: materialised counts, live quotas and members.
+    Four queries whatever the size, each returning about one row per listed node."""
     ids = [org.pk for org in orgs]
     stored = {a.org_id: a for a in Attainment.objects.filter(year=year, org_id__in=ids)}
     quotas = {
         q["org_id"]: q
-        for q in Quota.objects.filter(year=year, org__in=quota_scope).values(
-            "org_id", "org__path", "admission_quota", "source_quota", "version"
+        for q in Quota.objects.filter(year=year, org_id__in=ids).values(
+            "org_id", "admission_quota", "source_quota", "version"
         )
     }
-    step = OrgUnit.steplen
     members = members_start_totals(orgs, year)
-    allocated: dict[str, int] = {}
-    for q in quotas.values():
-        parent_path = q["org__path"][:-step]
-        allocated[parent_path] = allocated.get(parent_path, 0) + q["admission_quota"]
+    allocated = _allocated_to_children(orgs, year)
     rows = []
     for org in orgs:
         row = AttainmentRow(
@@ -137,16 +134,30 @@ def _rows_for(
     return rows
 
 
+def _allocated_to_children(orgs: list[OrgUnit], year: int) -> dict[str, int]:
+    """Parent path -> the admission quotas allocated to its children, for the listed nodes: summed in SQL."""
+    if not orgs:
+        return {}
+    step = OrgUnit.steplen
+    top_depth = min(org.depth for org in orgs)
+    tops = Q()
+    for path in {org.path for org in orgs if org.depth == top_depth}:
+        tops |= Q(org__path__startswith=path)
+    return dict(
+        Quota.objects.filter(tops, year=year, org__depth__gt=top_depth, org__depth__lte=max(o.depth for o in orgs) + 1)
+        .annotate(parent=Substr("org__path", 1, (F("org__depth") - 1) * step))
+        .values_list("parent")
+        .annotate(n=Sum("admission_quota"))
+        .order_by()
+    )
+
+
 def attainment_rows(*, root: OrgUnit, year: int, depth: int | None = 1) -> list[AttainmentRow]:
     """The root and its descendants down to `depth` levels below it (None: the whole subtree), by path."""
     orgs = OrgUnit.objects.filter(path__startswith=root.path)
     if depth is not None:
         orgs = orgs.filter(depth__lte=root.depth + depth)
-    orgs = list(orgs.only(*_ORG_COLUMNS).order_by("path"))
-    quota_scope = OrgUnit.objects.filter(path__startswith=root.path)
-    if depth is not None:
-        quota_scope = quota_scope.filter(depth__lte=root.depth + depth + 1)
-    return _rows_for(orgs, year, quota_scope=quota_scope)
+    return _rows_for(list(orgs.only(*_ORG_COLUMNS).order_by("path")), year)
 
 
 def attainment_for(*, org: OrgUnit, year: int) -> AttainmentRow:
@@ -244,7 +255,6 @@ DECISION_DUE_WD = 60  # R-DECISION-DUE
 RECOGNITION_DECISION_DUE_WD = 30
 CEREMONY_DUE_WD = 30  # R-CEREMONY-DUE
 RECOGNITION_DUE_WD = 30  # R-RECOGNITION-DUE
-CERT_VALID_MONTHS = 60  # R-CERT-VALID
 
 
 @dataclass
@@ -372,15 +382,6 @@ class _WorkdayCounter:
         return self.cumulative[(end - self.start).days] - self.cumulative[(start - self.start).days]
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    import calendar
-
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 @dataclass
 class Overdue:
     rule: str
@@ -393,22 +394,10 @@ class Overdue:
         return self.count - len(self.items)
 
 
-OVERDUE_KEYS = ("decision", "ceremony", "recognition")
-
-
 def candidate_figures(*, root: OrgUnit, year: int, today: dt.date) -> dict[str, int]:
-    """Every count the dashboard takes from the subtree's candidates, in ONE pass over them: per current stage
-    (`n_stage_<stage>`), overdue per rule (`n_overdue_<key>`) and the forecast's (`voted_in_time`, `voted_late`,
-    `ready_total`). A province has ~45,000 candidates: one scan instead of five."""
-    from recruitment.deadlines import open_deadline_q
-    from recruitment.models import Candidate, Stage
-
-    aggregates = {f"n_stage_{stage}": Count("pk", filter=Q(stage=stage)) for stage in Stage.values}
-    late_before = today - dt.timedelta(days=1)
-    for key in OVERDUE_KEYS:
-        aggregates[f"n_overdue_{key}"] = Count("pk", filter=open_deadline_q(key, due_before=late_before))
-    aggregates.update(_forecast_aggregates(year=year, today=today))
-    return Candidate.objects.filter(org__path__startswith=root.path).aggregate(**aggregates)
+    """Every count the dashboard takes from the subtree's candidates (quotas.pipeline.figure_aggregates): the
+    node's materialised row of today, or one pass over the candidates."""
+    return subtree_figures(root=root, year=year, today=today)
 
 
 def overdue_deadlines(*, root: OrgUnit, today: dt.date, figures: dict | None = None) -> list[Overdue]:
@@ -461,23 +450,6 @@ class Forecast:
         return pct(self.total, self.quota)
 
 
-def _forecast_aggregates(*, year: int, today: dt.date) -> dict:
-    from recruitment.models import Stage
-
-    year_end = dt.date(year, 12, 31)
-    voted_q = Q(stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION])
-    ready_q = Q(
-        stage__in=[Stage.DOSSIER, Stage.COURSE_DONE],
-        certificate_date__gte=_add_months(today, -CERT_VALID_MONTHS),
-        application_date__isnull=False,
-    )
-    return {
-        "voted_in_time": Count("pk", filter=voted_q & Q(decision_due__lte=year_end)),
-        "voted_late": Count("pk", filter=voted_q & Q(decision_due__gt=year_end)),
-        "ready_total": Count("pk", filter=ready_q),
-    }
-
-
 def year_end_forecast(
     *, root: OrgUnit, year: int, today: dt.date, admitted: int, quota: int, figures: dict | None = None
 ) -> Forecast:
@@ -494,7 +466,7 @@ def year_end_forecast(
     voted_q = Q(stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION])
     subtree_rows = Candidate.objects.filter(org__path__startswith=root.path)
     # `figures` (candidate_figures) counted these in the dashboard's one pass; alone it is one aggregate here.
-    counts = figures if figures is not None else subtree_rows.aggregate(**_forecast_aggregates(year=year, today=today))
+    counts = figures if figures is not None else subtree_rows.aggregate(**forecast_aggregates(year=year, today=today))
     voted_in_time, voted_late, ready_total = counts["voted_in_time"], counts["voted_late"], counts["ready_total"]
     # Records whose due date was never stored (written outside the services): count it here from the resolution.
     unstored = list(

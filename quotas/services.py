@@ -23,7 +23,8 @@ from django.utils import timezone
 from core.audit import audit
 from members.models import KINH, NO_RELIGION
 from orgs.models import OrgUnit, OrgYearStat
-from quotas.models import Attainment, AttainmentPending, MassOrgQuota, Quota, QuotaRevision
+from quotas.models import Attainment, AttainmentPending, MassOrgQuota, PipelineFigures, Quota, QuotaRevision
+from quotas.pipeline import complete, figure_aggregates
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,20 @@ def attainment_schedule_recompute(*, lineage: str, year: int) -> None:
     batch.setdefault(int(year), set()).update(ids)
 
 
+def pipeline_changed(*lineages: str) -> None:
+    """Candidates were added, moved or changed stage or due date under these lineages: queue this year's
+    recompute of their nodes, which also refreshes the dashboard's pipeline counts (PipelineFigures)."""
+    for lineage in lineages:
+        attainment_schedule_recompute(lineage=lineage, year=dt.date.today().year)
+
+
+def pipeline_changed_everywhere() -> None:
+    """Many candidates at once (due dates recomputed after a holiday correction): recount every node after commit."""
+    from quotas.tasks import pipeline_figures_refresh
+
+    transaction.on_commit(pipeline_figures_refresh.delay)
+
+
 _batches: dict[int, tuple[object, dict[int, set[int]]]] = {}
 
 
@@ -183,9 +198,12 @@ def attainment_process_pending_now() -> dict[int, int]:
     """Recompute whatever is pending. Returns {year: nodes written}. Failed claims are put back."""
     claimed = attainment_claim_pending()
     done: dict[int, int] = {}
+    today = dt.date.today()
     for year, org_ids in sorted(claimed.items()):
         try:
             done[year] = attainment_recompute(year=year, org_ids=org_ids)
+            if year == today.year:  # the pipeline services queue this year's lineage for every stage change
+                pipeline_figures_recompute(today=today, org_ids=org_ids)
         except Exception:
             _mark_pending(org_ids, year)
             raise
@@ -556,6 +574,67 @@ def _upsert(year: int, changed: list[tuple[int, str, dict]]) -> None:
         unique_fields=["org", "year"],
         update_fields=[*_STORED, "digest", "computed_at"],
     )
+
+
+# --------------------------------------------------------------------------------------------------------
+# The dashboard's pipeline counts per node (quotas.pipeline)
+
+_LINEAGE_MODE_LIMIT = 300  # more nodes than a few lineages: recount everything, it is cheaper than 300 lookups
+
+
+@transaction.atomic
+def pipeline_figures_recompute(*, today: dt.date, org_ids: Iterable[int] | None = None) -> int:
+    """Store, as of `today`, each node's subtree counts (every node, or the nodes `org_ids`: a pipeline change's
+    lineage). A node is its own candidates plus its children's rows, children first; a child without a row of
+    today makes that node counted live instead. Serialised with this year's attainment recompute, so two runs
+    never add up rows the other is rewriting. Returns the number of rows written."""
+    from recruitment.models import Candidate
+
+    _lock_recompute(today.year)
+    aggregates = figure_aggregates(year=today.year, today=today)
+    ids = None if org_ids is None else set(org_ids)
+    if ids is not None and len(ids) > _LINEAGE_MODE_LIMIT:
+        ids = None
+    step = OrgUnit.steplen
+    nodes = list(OrgUnit.objects.filter(**({} if ids is None else {"pk__in": ids})).order_by().values_list("pk", "path"))
+    if not nodes:
+        return 0
+    own_rows = Candidate.objects.filter(**({} if ids is None else {"org_id__in": ids})).order_by().values("org_id")
+    own = {row.pop("org_id"): row for row in own_rows.annotate(**aggregates)}
+    zero = dict.fromkeys(aggregates, 0)
+    if ids is None:
+        children = nodes
+        stored: dict[int, dict] = {}
+    else:
+        below = Q()
+        for _pk, path in nodes:
+            below |= Q(path__startswith=path, depth=len(path) // step + 1)
+        children = list(OrgUnit.objects.filter(below).order_by().values_list("pk", "path"))
+        stored = dict(
+            PipelineFigures.objects.filter(org_id__in=[pk for pk, _ in children], on=today).values_list("org_id", "figures")
+        )
+    children_of: dict[str, list[int]] = defaultdict(list)
+    for pk, path in children:
+        children_of[path[:-step]].append(pk)
+    fresh: dict[int, dict] = {}
+    for pk, path in sorted(nodes, key=lambda node: len(node[1]), reverse=True):
+        total = dict(own.get(pk) or zero)
+        for child in children_of.get(path, ()):
+            figures = fresh.get(child) or stored.get(child)
+            if not complete(figures, aggregates):
+                total = Candidate.objects.filter(org__path__startswith=path).aggregate(**aggregates)
+                break
+            for key in aggregates:
+                total[key] += figures[key]
+        fresh[pk] = total
+    PipelineFigures.objects.bulk_create(
+        [PipelineFigures(org_id=pk, on=today, figures=figures) for pk, figures in fresh.items()],
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["org"],
+        update_fields=["on", "figures", "computed_at"],
+    )
+    return len(fresh)
 
 
 # --------------------------------------------------------------------------------------------------------

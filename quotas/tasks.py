@@ -23,4 +23,12 @@ def attainment_recompute_year(year: int | None = None, org_id: int | None = None
     if year is not None:
         return services.attainment_recompute(year=year, org=org)
     today = dt.date.today()
-    return sum(services.attainment_recompute(year=y, org=org) for y in (today.year - 1, today.year))
+    written = sum(services.attainment_recompute(year=y, org=org) for y in (today.year - 1, today.year))
+    services.pipeline_figures_recompute(today=today)  # the dashboard's counts of the new day
+    return written
+
+
+@shared_task(name="quotas.pipeline_figures_refresh")
+def pipeline_figures_refresh() -> int:
+    """Recount every node's pipeline figures for today (after changes too wide to queue lineage by lineage)."""
+    return services.pipeline_figures_recompute(today=dt.date.today())

@@ -137,6 +137,12 @@ def _schedule_recompute(*, lineage: str, on: dt.date | None) -> None:
     attainment_schedule_recompute(lineage=lineage, year=on.year)
 
 
+def _pipeline_changed(*lineages: str) -> None:
+    from quotas.services import pipeline_changed  # quotas owns the dashboard's counts
+
+    pipeline_changed(*(lineage for lineage in lineages if lineage))
+
+
 def _check_version(obj, expected_version: int | None) -> None:
     if expected_version is not None and obj.version != expected_version:
         raise StaleEdit(changed_by=_actor_name(obj.updated_by), changed_at=obj.updated_at)
@@ -256,6 +262,7 @@ def candidate_create(*, person_data: dict, branch: OrgUnit, actor, source: str =
     candidate.save()
     first.save()
     audit(action="candidate.create", actor=actor, obj=candidate, org=branch, detail={"source": source})
+    _pipeline_changed(branch.lineage)
     return candidate
 
 
@@ -279,6 +286,7 @@ def person_update(*, person: Person, data: dict, actor, expected_version: int) -
         _check_scope(actor, new_branch)
         if not _is_branch(new_branch):
             raise ValidationError({"branch": [f"{new_branch.name} không phải là chi bộ."]})
+        _pipeline_changed(locked.branch.lineage, new_branch.lineage)
         locked.branch = new_branch
         Candidate.objects.filter(person=locked).update(org=new_branch)
     locked.full_clean(exclude=["branch", "updated_by"])
@@ -344,6 +352,7 @@ def _advance_locked(locked: Candidate, *, to_stage: str, data: dict, actor, sour
                   "warnings": [v.rule_id for v in verdicts if not v.ok]})
     if to_stage in ATTAINMENT_STAGES:
         _schedule_recompute(lineage=locked.org.lineage, on=attainment_date(locked, to_stage))
+    _pipeline_changed(locked.org.lineage)
     return locked, verdicts
 
 
@@ -399,6 +408,7 @@ def decision_extend(*, candidate: Candidate, days: int, actor, expected_version:
     locked.updated_by = actor
     locked.save()
     audit(action="candidate.decision_extend", actor=actor, obj=locked, org=locked.org, detail={"days": days})
+    _pipeline_changed(locked.org.lineage)  # the forecast and the overdue counts read the decision due date
     return locked
 
 
@@ -771,4 +781,8 @@ def deadlines_refresh(*, candidate_ids: list[int] | None = None, batch: int = 50
                     setattr(candidate, name, value)
                 changed.append(candidate)
     Candidate.objects.bulk_update(changed, DUE_FIELDS, batch_size=batch)
+    if changed:
+        from quotas.services import pipeline_changed_everywhere
+
+        pipeline_changed_everywhere()
     return len(changed)

@@ -540,11 +540,13 @@ def import_workbook(*, data: bytes, actor=None, dry_run: bool = False, progress:
 
 
 def _recompute_attainment(years: set[int]) -> None:
-    """The import may touch thousands of records at once: one full recompute per year beats per-row coalescing."""
-    from quotas.services import attainment_recompute
+    """The import may touch thousands of records at once: one full recompute per year (and of the dashboard's
+    pipeline counts) beats per-row coalescing."""
+    from quotas.services import attainment_recompute, pipeline_figures_recompute
 
     for year in sorted(years):
         attainment_recompute(year=year)
+    pipeline_figures_recompute(today=dt.date.today())
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
+import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from orgs.models import OrgUnit
-from quotas.services import attainment_recompute
+from quotas.services import attainment_recompute, pipeline_figures_recompute
 
 
 class Command(BaseCommand):
@@ -21,6 +22,9 @@ class Command(BaseCommand):
                 raise CommandError(f"Không có tổ chức mã {org}")
         started = time.monotonic()
         written = attainment_recompute(year=year, org=node)
+        today = dt.date.today()
+        if year == today.year:
+            pipeline_figures_recompute(today=today)  # the dashboard's counts of the pipeline, as the nightly run does
         self.stdout.write(
             f"Đã tính lại năm {year} cho {node.name if node else 'toàn bộ'}: {written} tổ chức có số liệu thay đổi, "
             f"{time.monotonic() - started:.2f} giây."
