@@ -140,7 +140,28 @@ class Candidate(models.Model):
     class Meta:
         verbose_name = "quá trình phát triển đảng viên"
         verbose_name_plural = "quá trình phát triển đảng viên"
-        indexes = [models.Index(fields=["org", "stage"])]
+        indexes = [
+            models.Index(fields=["org", "stage"]),
+            # "Open and overdue" reads of the stored due dates (dashboard, due page): a due date stays stored after
+            # its stage is passed (a province keeps ~23,000 ceremony dates of people long admitted), so an index on
+            # the date alone walks every past row to find the few still open; (stage, date) finds them directly.
+            models.Index(fields=["stage", "decision_due"], name="cand_stage_decision_due_idx"),
+            models.Index(fields=["stage", "ceremony_due"], name="cand_stage_ceremony_due_idx"),
+            models.Index(fields=["stage", "recognition_due"], name="cand_stage_recognition_due_idx"),
+            models.Index(fields=["stage", "certificate_expiry"], name="cand_stage_cert_expiry_idx"),
+            # Deadlines open in two stages (recruitment.deadlines.DEADLINE_KINDS): the planner would walk the date
+            # index in date order filtering `stage IN (a, b)` row by row; these hold only the open rows.
+            models.Index(
+                fields=["decision_due"],
+                condition=models.Q(stage__in=[Stage.BRANCH_RESOLUTION, Stage.BASE_RESOLUTION]),
+                name="cand_open_decision_due_idx",
+            ),
+            models.Index(
+                fields=["certificate_expiry"],
+                condition=models.Q(stage__in=[Stage.COURSE_DONE, Stage.DOSSIER]),
+                name="cand_open_cert_expiry_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_stage_display()})"

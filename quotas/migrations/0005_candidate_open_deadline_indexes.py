@@ -1,17 +1,8 @@
-"""Indexes for "open and overdue" reads of the stored due dates (quotas dashboard, due page).
-
-A due date stays stored after its stage is passed (a province has ~23,000 ceremony dates of people long since
-admitted), so an index on the date alone walks every past row to find the few still open. (stage, due date)
-finds them directly. Created here (the dashboard's app) with plain SQL, so the Candidate model and the
-recruitment migrations are left as they are."""
+"""Once created the (stage, due date) indexes on recruitment_candidate with plain SQL. They belong to the
+Candidate model: recruitment/migrations/0004_candidate_deadline_indexes.py drops these and declares them as
+Meta.indexes. Kept, empty, so that databases which applied it keep a consistent migration graph."""
 
 from django.db import migrations
-
-FIELDS = ["decision_due", "ceremony_due", "recognition_due", "certificate_expiry"]
-
-
-def _sql(field: str) -> str:
-    return f"CREATE INDEX IF NOT EXISTS recruitment_cand_stage_{field}_idx ON recruitment_candidate (stage, {field})"
 
 
 class Migration(migrations.Migration):
@@ -20,7 +11,4 @@ class Migration(migrations.Migration):
         ("recruitment", "0003_recognition_deciding_org"),
     ]
 
-    operations = [
-        migrations.RunSQL(_sql(field), reverse_sql=f"DROP INDEX IF EXISTS recruitment_cand_stage_{field}_idx")
-        for field in FIELDS
-    ]
+    operations = []
