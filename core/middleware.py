@@ -7,10 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 _SESSION_STARTED_AT = "_session_started_at"
+_SESSION_REFRESHED_AT = "_session_refreshed_at"
 
 
 class SessionTimeoutMiddleware:
-    """Absolute session lifetime (idle expiry is SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST)."""
+    """Absolute session lifetime, and the idle timer: an active session is saved (which restarts its
+    SESSION_COOKIE_AGE) once every SESSION_REFRESH_SECONDS, instead of on every request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -25,6 +27,8 @@ class SessionTimeoutMiddleware:
             elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
+            if now - request.session.get(_SESSION_REFRESHED_AT, 0) >= settings.SESSION_REFRESH_SECONDS:
+                request.session[_SESSION_REFRESHED_AT] = now  # modified: saved with a new expiry and cookie
         return self.get_response(request)
 
 

@@ -14,8 +14,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import FileResponse, HttpResponse
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -266,7 +268,7 @@ def _is_signed_in(client) -> bool:
 
 @pytest.mark.django_db
 def test_session_ends_after_30_idle_minutes(world, client):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_REFRESH_SECONDS <= 60
     user = world.persona("staff_branch")
     with Clock() as clock:
         assert _login(client, user.username, PASSWORD).status_code == 302
@@ -278,6 +280,25 @@ def test_session_ends_after_30_idle_minutes(world, client):
         clock.advance(minutes=31)
         response = client.get(reverse("home"))
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_an_active_session_is_written_once_a_minute_not_on_every_request(world, client):
+    from django.contrib.sessions.models import Session
+
+    user = world.persona("staff_branch")
+    with Clock() as clock:
+        assert _login(client, user.username, PASSWORD).status_code == 302
+        assert _is_signed_in(client)
+        first = Session.objects.get().expire_date
+        clock.advance(seconds=30)
+        with CaptureQueriesContext(connection) as queries:
+            assert _is_signed_in(client)
+        assert not [q for q in queries if "django_session" in q["sql"] and q["sql"].startswith("UPDATE")]
+        assert Session.objects.get().expire_date == first
+        clock.advance(seconds=31)
+        assert _is_signed_in(client)
+        assert Session.objects.get().expire_date >= first + dt.timedelta(seconds=61)
 
 
 @pytest.mark.django_db
