@@ -4,6 +4,8 @@ Every row goes through the same service the browser uses (orgs.services, quotas.
 recruitment.services.candidate_apply_row), so a row is refused by the same rule with the same message.
 Rows are applied inside one transaction, each in its own savepoint so that one bad row does not hide
 the next one's error; if any row failed (or on a dry run) the whole transaction is rolled back.
+HoSo rows of people not in the system yet go all at once through recruitment.services.candidates_create_from_rows
+(the same rules and steps, bulk writes).
 """
 
 from __future__ import annotations
