@@ -22,14 +22,19 @@ class SessionTimeoutMiddleware:
         if user is not None and user.is_authenticated:
             started = request.session.get(_SESSION_STARTED_AT)
             now = time.time()
-            if started is None:
-                request.session[_SESSION_STARTED_AT] = now
-            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+            if started is not None and now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
-            if now - request.session.get(_SESSION_REFRESHED_AT, 0) >= settings.SESSION_REFRESH_SECONDS:
-                request.session[_SESSION_REFRESHED_AT] = now  # modified: saved with a new expiry and cookie
+            if started is None or now - request.session.get(_SESSION_REFRESHED_AT, 0) >= settings.SESSION_REFRESH_SECONDS:
+                session_refresh(request.session, now)
         return self.get_response(request)
+
+
+def session_refresh(session, now: float) -> None:
+    """Start the absolute clock of a new session and restart the idle timer: the session is marked modified, so it
+    is saved (new expiry, new cookie) at the end of the request."""
+    session.setdefault(_SESSION_STARTED_AT, now)
+    session[_SESSION_REFRESHED_AT] = now
 
 
 class NoStoreMiddleware:

@@ -29,6 +29,7 @@ def org_create(
     node.save(update_fields=["lineage"])
     if actor is not None:
         audit(action="org.create", actor=actor, obj=node, org=node)
+    _pipeline_changed(node.lineage)  # a new branch with no admission yet is flagged on its ancestors' dashboards
     return node
 
 
@@ -43,6 +44,29 @@ def _refresh_lineage(root: OrgUnit) -> None:
         node.lineage = f"{base}{node.pk}/"
         parent_lineage[node.path] = node.lineage
     OrgUnit.objects.bulk_update(nodes, ["lineage"])
+
+
+ORG_EDITABLE = ("code", "name", "kind", "sector", "has_admission_authority")
+
+
+@transaction.atomic
+def org_update(*, org: OrgUnit, fields: dict, actor=None, request=None, source: str = "web") -> list[str]:
+    """Change a node's own attributes (not its place: org_move). Returns the names of the fields that changed."""
+    changed = [name for name in ORG_EDITABLE if name in fields and getattr(org, name) != fields[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(org, name, fields[name])
+    org.save(update_fields=changed)
+    audit(action="org.update", actor=actor, request=request, obj=org, org=org, detail={"fields": changed, "source": source})
+    _pipeline_changed(org.lineage)  # its kind, sector or name decide its dashboard flags
+    return changed
+
+
+def _pipeline_changed(*lineages: str) -> None:
+    from quotas.services import pipeline_changed  # quotas owns the dashboard's counts
+
+    pipeline_changed(*lineages)
 
 
 @transaction.atomic
@@ -60,9 +84,7 @@ def org_move(*, org: OrgUnit, new_parent: OrgUnit, effective_date: dt.date, acto
     )
     audit(action="org.move", actor=actor, obj=org, org=org, detail={"to": new_parent.code})
     moved = OrgUnit.objects.get(pk=org.pk)  # with the lineage _refresh_lineage wrote
-    from quotas.services import pipeline_changed  # the subtree's candidates now count under other ancestors
-
-    pipeline_changed(old_parent.lineage if old_parent else "", moved.lineage)
+    _pipeline_changed(old_parent.lineage if old_parent else "", moved.lineage)  # its candidates count elsewhere now
     return moved
 
 
@@ -82,6 +104,7 @@ def org_merge(*, source: OrgUnit, target: OrgUnit, effective_date: dt.date, acto
         old_parent=OrgUnit.objects.get_parent(source), target=target, actor=actor, note=note,
     )
     audit(action="org.merge", actor=actor, obj=source, org=target, detail={"into": target.code})
+    _pipeline_changed(source.lineage, target.lineage)  # the closed node's flags go
     return OrgUnit.objects.get(pk=target.pk)
 
 
@@ -90,4 +113,4 @@ def members_start_set(*, org: OrgUnit, year: int, members: int) -> OrgYearStat:
     return stat
 
 
-__all__ = ["Kind", "Sector", "org_create", "org_move", "org_merge", "members_start_set"]
+__all__ = ["Kind", "Sector", "org_create", "org_update", "org_move", "org_merge", "members_start_set"]

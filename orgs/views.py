@@ -13,7 +13,7 @@ from core.text import fold
 from orgs.forms import MembersStartForm, MergeForm, MoveForm, OrgForm, UserForm
 from orgs.models import OrgChange, OrgUnit, OrgYearStat
 from orgs.selectors import ancestors, get_org_for_user, members_start_totals, visible_orgs
-from orgs.services import members_start_set, org_create, org_merge, org_move
+from orgs.services import members_start_set, org_create, org_merge, org_move, org_update
 
 
 def _year_param(request: HttpRequest) -> int:
@@ -109,11 +109,7 @@ def org_edit(request: HttpRequest, org_id: int) -> HttpResponse:
     initial = {f: getattr(org, f) for f in ("code", "name", "kind", "sector", "has_admission_authority")}
     form = OrgForm(request.POST or None, initial=initial, instance=org)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            for field, value in form.cleaned_data.items():
-                setattr(org, field, value)
-            org.save()
-            audit(action="org.update", request=request, obj=org, org=org, detail={"fields": list(form.changed_data)})
+        org_update(org=org, fields=form.cleaned_data, actor=request.user, request=request)
         messages.success(request, "Đã lưu.")
         return redirect("orgs:detail", org_id=org.pk)
     return render(request, "orgs/form.html", {"form": form, "org": org, "title": f"Sửa {org.name}"})

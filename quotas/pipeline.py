@@ -14,11 +14,40 @@ import datetime as dt
 
 from django.db.models import Count, Q
 
-from orgs.models import OrgUnit
+from orgs.models import Kind, OrgUnit, Sector
 from quotas.models import PipelineFigures
 
 CERT_VALID_MONTHS = 60  # R-CERT-VALID
 OVERDUE_KEYS = ("decision", "ceremony", "recognition")
+FLAGS_KEY = "flags"  # in a stored row: {flag code: [count, [[org id, name], ... the first SHOWN_PER_FLAG]]}
+NO_ADMISSION_YEARS = 3  # "nhiều năm liền không kết nạp được đảng viên": this many full years in a row
+SHOWN_PER_FLAG = 30  # a province has thousands of branches: the page lists the first ones and counts the rest
+FLAG_CODES = ("R-BASE-ZERO", "R-BRANCH-STREAK", "R-RESIDENTIAL-ONE", "R-PRIVATE-ONE")
+
+
+def own_flags(*, kind: str, sector: str, numchild: int, is_active: bool, this_year: bool, any_year: bool) -> list[str]:
+    """The seeds' targets a node itself misses for a year (quotas.selectors.dashboard_flags counts them over a
+    subtree). `this_year`: admissions in the year (a base organisation's include its branches'); `any_year`: in
+    the year or the NO_ADMISSION_YEARS before it. A leaf is a sub-branch or a chi bộ cơ sở without children."""
+    if not is_active:
+        return []
+    leaf = kind == Kind.BRANCH or (kind == Kind.BASE and numchild == 0)
+    missed = {
+        "R-BASE-ZERO": kind == Kind.BASE and not this_year,
+        "R-BRANCH-STREAK": leaf and not any_year,
+        "R-RESIDENTIAL-ONE": leaf and not this_year and sector == Sector.RESIDENTIAL,
+        "R-PRIVATE-ONE": leaf and not this_year and sector == Sector.PRIVATE,
+    }
+    return [code for code in FLAG_CODES if missed[code]]
+
+
+def merge_flags(total: dict, child: dict) -> None:
+    """Add a child's flagged nodes after those already in `total`: subtrees are contiguous in tree order, so the
+    first SHOWN_PER_FLAG of a node are its own then its children's, children in path order."""
+    for code in FLAG_CODES:
+        count, shown = total[code]
+        child_count, child_shown = child[code]
+        total[code] = [count + child_count, (shown + child_shown)[:SHOWN_PER_FLAG]]
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -61,7 +90,7 @@ def figure_aggregates(*, year: int, today: dt.date) -> dict:
 
 def complete(figures: dict | None, keys) -> bool:
     """A stored row written before a count was added to the dashboard lacks it: it cannot be used."""
-    return figures is not None and all(key in figures for key in keys)
+    return figures is not None and FLAGS_KEY in figures and all(key in figures for key in keys)
 
 
 def subtree_figures(*, root: OrgUnit, year: int, today: dt.date) -> dict[str, int]:
@@ -74,3 +103,4 @@ def subtree_figures(*, root: OrgUnit, year: int, today: dt.date) -> dict[str, in
     if year == today.year and complete(stored, aggregates):
         return stored
     return Candidate.objects.filter(org__path__startswith=root.path).aggregate(**aggregates)
+

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
@@ -14,7 +15,13 @@ from django.db.models.functions import Substr
 from orgs.models import Kind, OrgUnit, Sector
 from orgs.selectors import members_start_totals
 from quotas.models import Attainment, MassOrgQuota, Quota, QuotaRevision
-from quotas.pipeline import forecast_aggregates, subtree_figures
+from quotas.pipeline import (
+    FLAGS_KEY,
+    NO_ADMISSION_YEARS,
+    SHOWN_PER_FLAG,
+    forecast_aggregates,
+    subtree_figures,
+)
 from quotas.services import empty_by_group
 
 
@@ -86,14 +93,31 @@ class AttainmentRow:
         }
 
 
-_ORG_COLUMNS = ("pk", "code", "name", "kind", "sector", "path", "depth", "numchild", "is_active")
+class _Node(NamedTuple):
+    """The columns of an OrgUnit a row needs (a province's API answer lists ~10,000: no model instances)."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    sector: str
+    path: str
+    depth: int
+    numchild: int
+    is_active: bool
 
 
-def _rows_for(orgs: list[OrgUnit], year: int) -> list[AttainmentRow]:
+_STORED_COLUMNS = ("admitted", "recognized", "sources", "by_group", "computed_at")
+
+
+def _rows_for(orgs: list[_Node], year: int) -> list[AttainmentRow]:
     """Attainment of `orgs` (one subtree's nodes) for `year`: materialised counts, live quotas and members.
     Four queries whatever the size, each returning about one row per listed node."""
     ids = [org.pk for org in orgs]
-    stored = {a.org_id: a for a in Attainment.objects.filter(year=year, org_id__in=ids)}
+    stored = {
+        values[0]: values[1:]
+        for values in Attainment.objects.filter(year=year, org_id__in=ids).values_list("org_id", *_STORED_COLUMNS)
+    }
     quotas = {
         q["org_id"]: q
         for q in Quota.objects.filter(year=year, org_id__in=ids).values(
@@ -118,11 +142,8 @@ def _rows_for(orgs: list[OrgUnit], year: int) -> list[AttainmentRow]:
         )
         att = stored.get(org.pk)
         if att is not None:
-            row.admitted = att.admitted
-            row.recognized = att.recognized
-            row.sources = att.sources
-            row.by_group = att.by_group or empty_by_group()
-            row.computed_at = att.computed_at
+            row.admitted, row.recognized, row.sources, by_group, row.computed_at = att
+            row.by_group = by_group or empty_by_group()
         q = quotas.get(org.pk)
         if q is not None:
             row.quota = q["admission_quota"]
@@ -157,7 +178,7 @@ def attainment_rows(*, root: OrgUnit, year: int, depth: int | None = 1) -> list[
     orgs = OrgUnit.objects.filter(path__startswith=root.path)
     if depth is not None:
         orgs = orgs.filter(depth__lte=root.depth + depth)
-    return _rows_for(list(orgs.only(*_ORG_COLUMNS).order_by("path")), year)
+    return _rows_for([_Node(*values) for values in orgs.order_by("path").values_list(*_Node._fields)], year)
 
 
 def attainment_for(*, org: OrgUnit, year: int) -> AttainmentRow:
@@ -250,7 +271,6 @@ SECTOR_TARGET_ONE_A_YEAR = (Sector.RESIDENTIAL, Sector.PRIVATE)
 # --------------------------------------------------------------------------------------------------------
 # Dashboard reads: flags, legal deadlines, year-end forecast. Each is a fixed number of queries.
 
-NO_ADMISSION_YEARS = 3  # "nhiều năm liền không kết nạp được đảng viên": this many full years in a row
 DECISION_DUE_WD = 60  # R-DECISION-DUE
 RECOGNITION_DECISION_DUE_WD = 30
 CEREMONY_DUE_WD = 30  # R-CEREMONY-DUE
@@ -274,12 +294,10 @@ class Flag:
         return self.count - len(self.orgs)
 
 
-SHOWN_PER_FLAG = 30  # a province has thousands of branches: the page lists the first ones and counts the rest
-
-
-def dashboard_flags(*, root: OrgUnit, year: int) -> list[Flag]:
-    """The seeds' rule targets over the subtree: two queries. The flagged nodes are counted and the first
-    SHOWN_PER_FLAG of each flag (in tree order) listed in SQL: a province has ~10,000 nodes, none read into Python."""
+def dashboard_flags(*, root: OrgUnit, year: int, figures: dict | None = None) -> list[Flag]:
+    """The seeds' rule targets over the subtree (quotas.pipeline.own_flags): each flag's count and its first
+    SHOWN_PER_FLAG nodes in tree order. From the node's row of today when `figures` (candidate_figures) is one,
+    otherwise counted in SQL (a province has ~10,000 nodes, none read into Python). Two queries, one with a row."""
     first = year - NO_ADMISSION_YEARS
     base_none = Flag("R-BASE-ZERO", f"Tổ chức cơ sở chưa kết nạp được đảng viên nào trong năm {year}")
     streak = Flag(
@@ -294,6 +312,19 @@ def dashboard_flags(*, root: OrgUnit, year: int) -> list[Flag]:
         "R-PRIVATE-ONE", f"Chi bộ đơn vị kinh tế tư nhân chưa đạt mục tiêu kết nạp ít nhất 1 đảng viên năm {year}"
     )
     flags = [base_none, streak, residential, private]
+    stored = figures.get(FLAGS_KEY) if figures is not None else None
+    if stored is not None:
+        for flag in flags:
+            flag.count, shown = stored[flag.code]
+            flag.orgs = [(pk, name, "") for pk, name in shown]
+    else:
+        _count_flags_live(root=root, year=year, flags=flags)
+    _add_last_admission_years(streak, before=first)
+    return flags
+
+
+def _count_flags_live(*, root: OrgUnit, year: int, flags: list[Flag]) -> None:
+    first = year - NO_ADMISSION_YEARS
     org_table, att_table = OrgUnit._meta.db_table, Attainment._meta.db_table
     # A leaf: a sub-branch, or a chi bộ cơ sở (a base organisation with no children), as AttainmentRow.is_leaf_branch.
     leaf = "(kind = %(branch)s OR (kind = %(base)s AND numchild = 0))"
@@ -345,10 +376,13 @@ def dashboard_flags(*, root: OrgUnit, year: int) -> list[Flag]:
             flag = flags[flag_index]
             flag.count = total
             flag.orgs.append((pk, name, ""))
-    # The last year with an admission, for the listed streak branches only.
+
+
+def _add_last_admission_years(streak: Flag, *, before: int) -> None:
+    """The last year (before `before`) with an admission, for the listed streak branches only: one query."""
     shown = [pk for pk, _name, _detail in streak.orgs]
     last = dict(  # `or [0]`: the query runs even with nothing to show, so the page's query count never varies
-        Attainment.objects.filter(org_id__in=shown or [0], year__lt=first, admitted__gt=0)
+        Attainment.objects.filter(org_id__in=shown or [0], year__lt=before, admitted__gt=0)
         .values("org_id")
         .annotate(last=Max("year"))
         .values_list("org_id", "last")
@@ -357,7 +391,6 @@ def dashboard_flags(*, root: OrgUnit, year: int) -> list[Flag]:
         (pk, name, f"lần gần nhất: năm {last[pk]}" if pk in last else "chưa có số liệu kết nạp")
         for pk, name, _detail in streak.orgs
     ]
-    return [base_none, streak, residential, private]
 
 
 class _WorkdayCounter:

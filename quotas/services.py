@@ -8,6 +8,7 @@ in its snapshot, so a later move or merge never changes a past year's figures.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -24,7 +25,15 @@ from core.audit import audit
 from members.models import KINH, NO_RELIGION
 from orgs.models import OrgUnit, OrgYearStat
 from quotas.models import Attainment, AttainmentPending, MassOrgQuota, PipelineFigures, Quota, QuotaRevision
-from quotas.pipeline import complete, figure_aggregates
+from quotas.pipeline import (
+    FLAG_CODES,
+    FLAGS_KEY,
+    NO_ADMISSION_YEARS,
+    complete,
+    figure_aggregates,
+    merge_flags,
+    own_flags,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +79,13 @@ class QuotaVersionConflict(Exception):
 
 
 def lineage_ids(lineage: str) -> list[int]:
-    return [int(part) for part in (lineage or "").strip("/").split("/") if part.isdigit()]
+    return list(_lineage_tuple(lineage or ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def _lineage_tuple(lineage: str) -> tuple[int, ...]:
+    """A recompute parses the same ~10,000 lineage strings for each count: parse each once per process."""
+    return tuple(int(part) for part in lineage.strip("/").split("/") if part.isdigit())
 
 
 def is_ethnic_minority(ethnicity: str | None) -> bool:
@@ -135,6 +150,7 @@ def pipeline_changed_everywhere() -> None:
 
 
 _batches: dict[int, tuple[object, dict[int, set[int]]]] = {}
+PENDING_LOST_AFTER = dt.timedelta(minutes=2)  # a run takes well under a second; a queue may be busy for a while
 
 
 def _transaction_batch() -> dict[int, set[int]]:
@@ -175,7 +191,10 @@ def _mark_pending_many(batch: dict[int, set[int]]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             inserted = cursor.fetchall()
-        if inserted:
+        # A row pending for long is one whose run was lost (a broker restarted, a queue purged): without a new run
+        # it would wait for the night and keep every later change of its nodes from asking for one.
+        lost = not inserted and AttainmentPending.objects.filter(queued_at__lt=now - PENDING_LOST_AFTER).exists()
+        if inserted or lost:
             from quotas.tasks import attainment_process_pending
 
             transaction.on_commit(attainment_process_pending.delay)
@@ -396,7 +415,7 @@ def compute_attainment(*, year: int, org_ids: set[int] | None = None, events_onl
     ):
         acc: dict[int, int] = defaultdict(int)
         for lineage, n in _lineage_counts(field, date_field, year=year, org_ids=org_ids).items():
-            for org_id in lineage_ids(lineage):
+            for org_id in _lineage_tuple(lineage or ""):
                 if org_id in targets:
                     acc[org_id] += n
         counted[target_key] = acc
@@ -584,10 +603,10 @@ _LINEAGE_MODE_LIMIT = 300  # more nodes than a few lineages: recount everything,
 
 @transaction.atomic
 def pipeline_figures_recompute(*, today: dt.date, org_ids: Iterable[int] | None = None) -> int:
-    """Store, as of `today`, each node's subtree counts (every node, or the nodes `org_ids`: a pipeline change's
-    lineage). A node is its own candidates plus its children's rows, children first; a child without a row of
-    today makes that node counted live instead. Serialised with this year's attainment recompute, so two runs
-    never add up rows the other is rewriting. Returns the number of rows written."""
+    """Store, as of `today`, each node's subtree counts and flags (every node, or the nodes `org_ids`: a pipeline
+    change's lineage). A node is its own candidates and flags plus its children's rows, children first; a child
+    without a row of today makes that node counted from scratch instead. Serialised with this year's attainment
+    recompute, so two runs never add up rows the other is rewriting. Returns the number of rows written."""
     from recruitment.models import Candidate
 
     _lock_recompute(today.year)
@@ -596,36 +615,41 @@ def pipeline_figures_recompute(*, today: dt.date, org_ids: Iterable[int] | None 
     if ids is not None and len(ids) > _LINEAGE_MODE_LIMIT:
         ids = None
     step = OrgUnit.steplen
-    nodes = list(OrgUnit.objects.filter(**({} if ids is None else {"pk__in": ids})).order_by().values_list("pk", "path"))
+    only = {} if ids is None else {"pk__in": ids}
+    nodes = list(
+        OrgUnit.objects.filter(**only).order_by().values_list("pk", "path", "name", "kind", "sector", "numchild", "is_active")
+    )
     if not nodes:
         return 0
     own_rows = Candidate.objects.filter(**({} if ids is None else {"org_id__in": ids})).order_by().values("org_id")
     own = {row.pop("org_id"): row for row in own_rows.annotate(**aggregates)}
-    zero = dict.fromkeys(aggregates, 0)
+    flagged = _own_flags_of(nodes, year=today.year)
     if ids is None:
-        children = nodes
+        children: list[tuple[int, str]] = [(node[0], node[1]) for node in nodes]
         stored: dict[int, dict] = {}
     else:
         below = Q()
-        for _pk, path in nodes:
-            below |= Q(path__startswith=path, depth=len(path) // step + 1)
+        for node in nodes:
+            below |= Q(path__startswith=node[1], depth=len(node[1]) // step + 1)
         children = list(OrgUnit.objects.filter(below).order_by().values_list("pk", "path"))
         stored = dict(
             PipelineFigures.objects.filter(org_id__in=[pk for pk, _ in children], on=today).values_list("org_id", "figures")
         )
-    children_of: dict[str, list[int]] = defaultdict(list)
+    children_of: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for pk, path in children:
-        children_of[path[:-step]].append(pk)
+        children_of[path[:-step]].append((path, pk))
     fresh: dict[int, dict] = {}
-    for pk, path in sorted(nodes, key=lambda node: len(node[1]), reverse=True):
-        total = dict(own.get(pk) or zero)
-        for child in children_of.get(path, ()):
+    for pk, path, name, *_attributes in sorted(nodes, key=lambda node: len(node[1]), reverse=True):
+        total = dict(own.get(pk) or dict.fromkeys(aggregates, 0))
+        total[FLAGS_KEY] = {code: [1, [[pk, name]]] if code in flagged[pk] else [0, []] for code in FLAG_CODES}
+        for _child_path, child in sorted(children_of.get(path, ())):
             figures = fresh.get(child) or stored.get(child)
             if not complete(figures, aggregates):
-                total = Candidate.objects.filter(org__path__startswith=path).aggregate(**aggregates)
+                total = _pipeline_figures_of_subtree(path, aggregates=aggregates, today=today)
                 break
             for key in aggregates:
                 total[key] += figures[key]
+            merge_flags(total[FLAGS_KEY], figures[FLAGS_KEY])
         fresh[pk] = total
     PipelineFigures.objects.bulk_create(
         [PipelineFigures(org_id=pk, on=today, figures=figures) for pk, figures in fresh.items()],
@@ -635,6 +659,39 @@ def pipeline_figures_recompute(*, today: dt.date, org_ids: Iterable[int] | None 
         update_fields=["on", "figures", "computed_at"],
     )
     return len(fresh)
+
+
+def _own_flags_of(nodes: list[tuple], *, year: int) -> dict[int, list[str]]:
+    """Each node's own flags for `year` (quotas.pipeline.own_flags) from its stored attainment: one query."""
+    first = year - NO_ADMISSION_YEARS
+    this_year: set[int] = set()
+    any_year: set[int] = set()
+    admitted = Attainment.objects.filter(year__range=(first, year), admitted__gt=0)
+    if len(nodes) <= _LINEAGE_MODE_LIMIT:
+        admitted = admitted.filter(org_id__in=[node[0] for node in nodes])
+    for org_id, admitted_year in admitted.values_list("org_id", "year"):
+        any_year.add(org_id)
+        if admitted_year == year:
+            this_year.add(org_id)
+    return {
+        pk: own_flags(kind=kind, sector=sector, numchild=numchild, is_active=is_active, this_year=pk in this_year,
+                      any_year=pk in any_year)
+        for pk, _path, _name, kind, sector, numchild, is_active in nodes
+    }
+
+
+def _pipeline_figures_of_subtree(path: str, *, aggregates: dict, today: dt.date) -> dict:
+    """One node from scratch (a child had no row of today): its subtree's candidates and flagged nodes, live."""
+    from quotas.selectors import dashboard_flags  # the live reading of the same flags
+    from recruitment.models import Candidate
+
+    total = Candidate.objects.filter(org__path__startswith=path).aggregate(**aggregates)
+    root = OrgUnit.objects.get(path=path)
+    total[FLAGS_KEY] = {
+        flag.code: [flag.count, [[pk, name] for pk, name, _detail in flag.orgs]]
+        for flag in dashboard_flags(root=root, year=today.year)
+    }
+    return total
 
 
 # --------------------------------------------------------------------------------------------------------

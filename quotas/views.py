@@ -138,7 +138,7 @@ def dashboard_org(request: HttpRequest, org_id: int) -> HttpResponse:
 
     funnel = [{"stage": s.value, "label": s.label, "n": funnel_counts.get(s.value, 0)} for s in PIPELINE]
     exits = [{"stage": s.value, "label": s.label, "n": funnel_counts.get(s.value, 0)} for s in EXITS]
-    flags = selectors.dashboard_flags(root=org, year=year)
+    flags = selectors.dashboard_flags(root=org, year=year, figures=figures)
     overdue = selectors.overdue_deadlines(root=org, today=today, figures=figures)
     forecast = (
         selectors.year_end_forecast(

@@ -21,11 +21,10 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
-from core.audit import audit
 from core.text import fold
 from orgs.models import OrgUnit, OrgYearStat
 from orgs.selectors import user_root_path
-from orgs.services import members_start_set, org_create, org_move
+from orgs.services import members_start_set, org_create, org_move, org_update
 from reports.workbook import (
     HOSO,
     MEMBERS,
@@ -281,13 +280,7 @@ def _apply_org(ctx: _Context, row: ParsedRow) -> str:
         outcome = "updated"
     wanted = {"name": v["name"], "kind": v["kind"], "sector": v["sector"],
               "has_admission_authority": v["has_admission_authority"]}
-    changed = [name for name, value in wanted.items() if getattr(existing, name) != value]
-    if changed:
-        # orgs has no update service yet; the edit view saves the same four fields the same way.
-        for name in changed:
-            setattr(existing, name, wanted[name])
-        existing.save()
-        audit(action="org.update", actor=ctx.actor, obj=existing, org=existing, detail={"fields": changed, "source": "import"})
+    if org_update(org=existing, fields=wanted, actor=ctx.actor, source="import"):
         outcome = "updated"
     return outcome
 

@@ -31,8 +31,8 @@ def demo(db):
     return province
 
 
-def test_dashboard_query_count_is_constant_on_the_demo_province_and_uong_bi_plans_276(demo, client):
-    client.force_login(User.objects.get(username="btc.tinh"))
+def test_dashboard_query_count_is_constant_on_the_demo_province_and_uong_bi_plans_276(demo, client_for):
+    client = client_for(User.objects.get(username="btc.tinh"))
     year = dt.date.today().year
     root = _count(client, f"/chi-tieu/to-chuc/{demo.pk}/?year={year}")
     city = _count(client, f"/chi-tieu/to-chuc/{OrgUnit.objects.get(code='QN.UB').pk}/?year={year}")

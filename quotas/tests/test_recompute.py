@@ -158,3 +158,25 @@ def test_a_rolled_back_transaction_does_not_swallow_the_next_ones_changes(world,
         world.other_base.pk,
         world.other_branch.pk,
     }
+
+
+def test_a_change_asks_for_a_new_run_when_a_pending_row_has_waited_too_long(world, django_capture_on_commit_callbacks):
+    """A pending row normally means a run is queued; one left over from a lost run must not block later changes."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from quotas.models import AttainmentPending
+    from quotas.services import PENDING_LOST_AFTER, _mark_pending
+
+    year = dt.date.today().year
+    AttainmentPending.objects.create(org_id=world.branch.pk, year=year)
+    with django_capture_on_commit_callbacks(execute=False) as fresh:
+        _mark_pending([world.branch.pk], year)
+    assert fresh == []  # queued a moment ago: its run is on the way
+
+    AttainmentPending.objects.update(queued_at=timezone.now() - PENDING_LOST_AFTER - dt.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True) as lost:
+        _mark_pending([world.branch.pk], year)
+    assert len(lost) == 1  # a new run was asked for, and (eager here) it took the row
+    assert not AttainmentPending.objects.exists()

@@ -15,7 +15,12 @@ from django.db import connection, transaction
 from config.celery_app import app as celery_app
 from orgs.models import OrgYearStat
 from quotas.models import Attainment, AttainmentPending
-from quotas.services import attainment_recompute, attainment_schedule_recompute, quota_set
+from quotas.services import (
+    attainment_process_pending_now,
+    attainment_recompute,
+    attainment_schedule_recompute,
+    quota_set,
+)
 from quotas.tasks import attainment_recompute_year
 from quotas.tests.synthetic import add_candidates
 from recruitment.models import Candidate, Stage
@@ -69,11 +74,15 @@ class Finished:
 
 @pytest.fixture
 def worker(transactional_db, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Read before the settings change: the app's conf reads through to Django's settings, so reading it after
+    # would "restore" False and leave every later test's jobs queued for a worker that is gone.
     previous = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = settings.REDIS_URL
     celery_app.control.purge()
+    # The purge dropped any run the fixtures' writes queued; do their work here so no pending row is orphaned.
+    attainment_process_pending_now()
     finished = Finished()
     task_postrun.connect(finished, weak=False)
     try:

@@ -500,11 +500,10 @@ MAX_QUERIES = {"list": 12, "board": 11, "person": 18, "due": 13, "class": 12}
 @pytest.mark.django_db
 class TestDemoProvinceQueryCounts:
     @pytest.fixture
-    def board_client(self, demo_province, client):
+    def board_client(self, demo_province, client_for):
         from accounts.models import User
 
-        client.force_login(User.objects.get(username="btc.uongbi"))
-        return client
+        return client_for(User.objects.get(username="btc.uongbi"))
 
     def test_list_pages_do_not_query_per_row(self, board_client, django_assert_max_num_queries):
         with django_assert_max_num_queries(MAX_QUERIES["list"]):
