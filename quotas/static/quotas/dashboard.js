@@ -47,7 +47,8 @@
     make(ch.id, {
       type: pie ? "doughnut" : "bar",
       data: { labels: ch.labels, datasets: [{ label: "Số người", data: ch.values, backgroundColor: pie ? palette : red }] },
-      options: pie ? {} : { indexAxis: "y", plugins: { legend: { display: false } } },
+      // Every category named: Chart.js would otherwise skip every other label of a long list (13 sectors).
+      options: pie ? {} : { indexAxis: "y", plugins: { legend: { display: false } }, scales: { y: { ticks: { autoSkip: false } } } },
     });
   }
 })();
