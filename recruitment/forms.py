@@ -8,6 +8,7 @@ from members.models import Education, Gender, MassOrg, OccupationGroup
 from orgs.models import OrgUnit
 from recruitment.models import PIPELINE, AwarenessClass, Candidate, ClassEnrolment, Stage
 from recruitment.stages import OPTIONAL_FIELDS, STAGE_FIELDS
+from recruitment.widgets import ChoiceSelect
 
 DATE_FORMAT = "%d/%m/%Y"
 
@@ -45,13 +46,15 @@ def org_field(queryset, *, label: str, required: bool = True) -> OrgChoiceField:
 
 class CandidateFilterForm(forms.Form):
     q = forms.CharField(label="Tìm theo tên", required=False)
-    stage = forms.ChoiceField(label="Giai đoạn", required=False, choices=[("", "Tất cả giai đoạn"), *Stage.choices])
+    stage = forms.ChoiceField(label="Giai đoạn", required=False, choices=[("", "Tất cả giai đoạn"), *Stage.choices],
+                              widget=ChoiceSelect)
     org = forms.ModelChoiceField(label="Thuộc tổ chức", required=False, queryset=OrgUnit.objects.none(),
                                  empty_label="Toàn bộ phạm vi")
     occupation_group = forms.ChoiceField(label="Nhóm nghề nghiệp", required=False,
-                                         choices=[("", "Tất cả nhóm"), *OccupationGroup.choices])
-    gender = forms.ChoiceField(label="Giới tính", required=False, choices=[("", "Tất cả"), *Gender.choices])
-    due = forms.ChoiceField(label="Thời hạn", required=False,
+                                         choices=[("", "Tất cả nhóm"), *OccupationGroup.choices], widget=ChoiceSelect)
+    gender = forms.ChoiceField(label="Giới tính", required=False, choices=[("", "Tất cả"), *Gender.choices],
+                               widget=ChoiceSelect)
+    due = forms.ChoiceField(label="Thời hạn", required=False, widget=ChoiceSelect,
                             choices=[("", "Tất cả"), ("due", "Đến hạn hoặc quá hạn"), ("overdue", "Đã quá hạn")])
 
     def __init__(self, *args, orgs=None, **kwargs):

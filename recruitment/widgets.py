@@ -1,5 +1,6 @@
-"""A select box over a whole subtree. A province has ~10,000 nodes: rendering one template per option (Django's
-Select, crispy's select.html, a {% for %} loop) costs about a second, so the options are joined as one string."""
+"""Select boxes rendered as one string. Django's Select renders one template per option: for a whole subtree (a
+province has ~10,000 nodes) that costs about a second, and even the list's short filter boxes, shown on every
+view of the list and the board, spent a third of the page's time there."""
 
 from __future__ import annotations
 
@@ -39,4 +40,18 @@ class SubtreeSelect(forms.Widget):
         final["class"] = " ".join(["form-select", *[c for c in classes if c != "form-select"]])
         final["name"] = name
         body = options_html(self.options(), value, self.empty_label)
+        return mark_safe(f"<select{flatatt(final)}>{body}</select>")  # noqa: S308 - attributes escaped by flatatt
+
+
+class ChoiceSelect(forms.Select):
+    """A ChoiceField's select box (its "" choice as the empty option), like Django's but without the templates."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        classes = final.get("class", "").split()
+        final["class"] = " ".join(["form-select", *[c for c in classes if c not in ("form-select", "form-control")]])
+        choices = [(str(v), str(label)) for v, label in self.choices]
+        empty = next((label for v, label in choices if v == ""), None)
+        body = options_html([(v, label) for v, label in choices if v != ""], value, empty)
         return mark_safe(f"<select{flatatt(final)}>{body}</select>")  # noqa: S308 - attributes escaped by flatatt
