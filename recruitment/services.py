@@ -85,11 +85,8 @@ def _actor_name(user) -> str:
 
 def _check_scope(actor, org: OrgUnit) -> None:
     """Services refuse writes outside the actor's subtree even if a view forgot to (actor None: system)."""
-    if actor is None:
-        return
-    root = user_root_path(actor)
-    if root is None or not org.path.startswith(root):
-        raise PermissionDenied("Tổ chức này nằm ngoài phạm vi quản lý của bạn.")
+    if actor is not None:
+        _check_scope_under(user_root_path(actor), org)
 
 
 def _is_branch(org: OrgUnit) -> bool:
@@ -141,6 +138,12 @@ def _pipeline_changed(*lineages: str) -> None:
     from quotas.services import pipeline_changed  # quotas owns the dashboard's counts
 
     pipeline_changed(*(lineage for lineage in lineages if lineage))
+
+
+def _check_scope_under(actor_root: str | None, org: OrgUnit) -> None:
+    """The scope check with the actor's subtree path already looked up ("" for the system, None for nothing)."""
+    if actor_root is None or not org.path.startswith(actor_root):
+        raise PermissionDenied("Tổ chức này nằm ngoài phạm vi quản lý của bạn.")
 
 
 def _check_version(obj, expected_version: int | None) -> None:
@@ -598,12 +601,6 @@ def candidates_create_from_rows(*, rows: Sequence[NewRow], actor, source: str = 
     if write and records:
         _write_new_records(records, actor=actor, source=source)
     return outcomes
-
-
-def _check_scope_under(actor_root: str | None, org: OrgUnit) -> None:
-    """`_check_scope` with the actor's subtree already looked up ("" for the system)."""
-    if actor_root is None or not org.path.startswith(actor_root):
-        raise PermissionDenied("Tổ chức này nằm ngoài phạm vi quản lý của bạn.")
 
 
 def _new_record_walked(*, fields: dict, row: NewRow, actor, source: str,
