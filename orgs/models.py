@@ -84,7 +84,7 @@ class OrgYearStat(models.Model):
         unique_together = [("org", "year")]
         # "Every node's members in a year" (attainment recompute, dashboards): a province keeps ten years of
         # ~10,000 rows; without this the year is found by reading all of them.
-        indexes = [models.Index(fields=["year", "org"], include=["members_start"], name="orgs_yearstat_year_idx")]
+        indexes = [models.Index(fields=["year", "org", "members_start"], name="orgs_yearstat_year_idx")]
         ordering = ["org", "year"]
         verbose_name = "số đảng viên đầu năm"
         verbose_name_plural = "số đảng viên đầu năm"

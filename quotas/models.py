@@ -20,7 +20,7 @@ class Quota(models.Model):
     class Meta:
         unique_together = [("org", "year")]
         # "Every node's quota in a year" (attainment recompute, allocation sums): as orgs_yearstat_year_idx.
-        indexes = [models.Index(fields=["year", "org"], include=["admission_quota"], name="quotas_quota_year_idx")]
+        indexes = [models.Index(fields=["year", "org", "admission_quota"], name="quotas_quota_year_idx")]
         verbose_name = "chỉ tiêu"
         verbose_name_plural = "chỉ tiêu"
 
