@@ -14,6 +14,15 @@ class Kind(models.TextChoices):
     BRANCH = "chi_bo", "Chi bộ trực thuộc"
 
 
+def holds_people(kind: str, numchild: int) -> bool:
+    """A node people belong to: a sub-branch (chi bộ), or a base organisation without sub-branches (chi bộ cơ sở)."""
+    return kind == Kind.BRANCH or (kind == Kind.BASE and numchild == 0)
+
+
+# holds_people() as a filter.
+HOLDS_PEOPLE_Q = models.Q(kind=Kind.BRANCH) | models.Q(kind=Kind.BASE, numchild=0)
+
+
 class Sector(models.TextChoices):
     RESIDENTIAL = "khu_dan_cu", "Khu dân cư (thôn, tổ dân phố)"
     ADMIN = "hanh_chinh", "Cơ quan hành chính"
@@ -62,6 +71,10 @@ class OrgUnit(MP_Node):
     def save(self, *args, **kwargs):
         self.name_folded = fold(self.name)
         super().save(*args, **kwargs)
+
+    @property
+    def holds_people(self) -> bool:
+        return holds_people(self.kind, self.numchild)
 
     @property
     def is_chi_bo_co_so(self) -> bool:

@@ -63,8 +63,8 @@ def decision_authority_for(branch: OrgUnit) -> OrgUnit | None:
 
 
 def members_start_totals(orgs: Sequence[OrgUnit], year: int) -> dict[int, int]:
-    """Members at the start of `year` for each of `orgs`, summed over its subtree (counts are entered per node
-    for its own members). Read live, so a corrected count shows at once. One query: the sums are grouped in SQL
+    """Members at the start of `year` for each of `orgs` (nodes, or anything with their `pk`, `path` and `depth`),
+    summed over its subtree (counts are entered per node for its own members). Read live, so a corrected count shows at once. One query: the sums are grouped in SQL
     down to the deepest listed level, so a province page listing ~15 nodes reads ~15 sums, not ~9,000 rows."""
     if not orgs:
         return {}

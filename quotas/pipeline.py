@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from orgs.models import Kind, OrgUnit, Sector
@@ -22,23 +23,58 @@ OVERDUE_KEYS = ("decision", "ceremony", "recognition")
 FLAGS_KEY = "flags"  # in a stored row: {flag code: [count, [[org id, name], ... the first SHOWN_PER_FLAG]]}
 NO_ADMISSION_YEARS = 3  # "nhiều năm liền không kết nạp được đảng viên": this many full years in a row
 SHOWN_PER_FLAG = 30  # a province has thousands of branches: the page lists the first ones and counts the rest
-FLAG_CODES = ("R-BASE-ZERO", "R-BRANCH-STREAK", "R-RESIDENTIAL-ONE", "R-PRIVATE-ONE")
 
 
-def own_flags(*, kind: str, sector: str, numchild: int, is_active: bool, this_year: bool, any_year: bool) -> list[str]:
-    """The seeds' targets a node itself misses for a year (quotas.selectors.dashboard_flags counts them over a
-    subtree). `this_year`: admissions in the year (a base organisation's include its branches'); `any_year`: in
-    the year or the NO_ADMISSION_YEARS before it. A leaf is a sub-branch or a chi bộ cơ sở without children."""
-    if not is_active:
-        return []
-    leaf = kind == Kind.BRANCH or (kind == Kind.BASE and numchild == 0)
-    missed = {
-        "R-BASE-ZERO": kind == Kind.BASE and not this_year,
-        "R-BRANCH-STREAK": leaf and not any_year,
-        "R-RESIDENTIAL-ONE": leaf and not this_year and sector == Sector.RESIDENTIAL,
-        "R-PRIVATE-ONE": leaf and not this_year and sector == Sector.PRIVATE,
-    }
-    return [code for code in FLAG_CODES if missed[code]]
+# The seeds' targets a node itself misses in a year, one SQL condition per flag over a row of `flag_nodes_sql`'s
+# `n` (this_year: admissions in the year, a base organisation's including its branches'; any_year: in the year or
+# the NO_ADMISSION_YEARS before it; a leaf holds people, as orgs.models.holds_people). The live reading
+# (quotas.selectors.dashboard_flags) and the stored rows (own_flags_of) both use these, so the rule is written once.
+_LEAF = "(kind = %(branch)s OR (kind = %(base)s AND numchild = 0))"
+FLAG_CONDITIONS = {
+    "R-BASE-ZERO": "(kind = %(base)s AND NOT this_year)",
+    "R-BRANCH-STREAK": f"({_LEAF} AND NOT any_year)",
+    "R-RESIDENTIAL-ONE": f"({_LEAF} AND NOT this_year AND sector = %(residential)s)",
+    "R-PRIVATE-ONE": f"({_LEAF} AND NOT this_year AND sector = %(private)s)",
+}
+FLAG_CODES = tuple(FLAG_CONDITIONS)
+
+
+def flag_nodes_sql(nodes_where: str) -> str:
+    """`WITH sub, adm, n`: the active nodes matching `nodes_where` (an SQL condition on the OrgUnit table) with
+    their this_year / any_year; the caller appends its SELECT over `n`. Parameters: flag_params()."""
+    from quotas.models import Attainment
+
+    org_table, att_table = OrgUnit._meta.db_table, Attainment._meta.db_table
+    return f"""
+        WITH sub AS (
+            SELECT id, name, path, kind, sector, numchild FROM {org_table} WHERE ({nodes_where}) AND is_active
+        ), adm AS (
+            SELECT a.org_id, MAX(CASE WHEN a.year = %(year)s THEN 1 ELSE 0 END) AS this_year
+              FROM {att_table} a JOIN sub ON sub.id = a.org_id
+             WHERE a.year BETWEEN %(first)s AND %(year)s AND a.admitted > 0
+             GROUP BY a.org_id
+        ), n AS (
+            SELECT sub.*, adm.org_id IS NOT NULL AS any_year, COALESCE(adm.this_year, 0) = 1 AS this_year
+              FROM sub LEFT JOIN adm ON adm.org_id = sub.id
+        )"""  # noqa: S608 - table names from model meta, the condition from this module's callers
+
+
+def flag_params(year: int, **extra) -> dict:
+    return {"year": year, "first": year - NO_ADMISSION_YEARS, "branch": Kind.BRANCH, "base": Kind.BASE,
+            "residential": Sector.RESIDENTIAL, "private": Sector.PRIVATE, **extra}
+
+
+def own_flags_of(org_ids: list[int] | None, *, year: int) -> dict[int, list[str]]:
+    """The flags each node itself misses for `year` (every node, or `org_ids`), in FLAG_CODES order: one query;
+    nodes missing none are left out."""
+    where = "1 = 1" if org_ids is None else f"id IN ({', '.join(str(int(pk)) for pk in org_ids) or 'NULL'})"
+    columns = ", ".join(f"{condition} AS f{i}" for i, condition in enumerate(FLAG_CONDITIONS.values()))
+    any_flag = " OR ".join(f"f{i}" for i in range(len(FLAG_CODES)))
+    sql = f"{flag_nodes_sql(where)} SELECT * FROM (SELECT id, {columns} FROM n) o WHERE {any_flag}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, flag_params(year))
+        return {pk: [code for code, missed in zip(FLAG_CODES, marks, strict=True) if missed]
+                for pk, *marks in cursor.fetchall()}
 
 
 def merge_flags(total: dict, child: dict) -> None:

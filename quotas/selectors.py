@@ -6,19 +6,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 
-from orgs.models import Kind, OrgUnit, Sector
+from orgs.models import OrgUnit, Sector, holds_people
 from orgs.selectors import members_start_totals
 from quotas.models import Attainment, MassOrgQuota, Quota, QuotaRevision
 from quotas.pipeline import (
+    FLAG_CONDITIONS,
     FLAGS_KEY,
     NO_ADMISSION_YEARS,
     SHOWN_PER_FLAG,
+    flag_nodes_sql,
+    flag_params,
     forecast_aggregates,
     subtree_figures,
 )
@@ -72,9 +74,14 @@ class AttainmentRow:
         return pct(self.sources, self.source_quota)
 
     @property
+    def pk(self) -> int:
+        """The node's id under the name the orgs selectors read (members_start_totals takes rows as nodes)."""
+        return self.org_id
+
+    @property
     def is_leaf_branch(self) -> bool:
         """A node people belong to: a sub-branch, or a chi bộ cơ sở (a base organisation with no children)."""
-        return self.kind == Kind.BRANCH or (self.kind == Kind.BASE and self.numchild == 0)
+        return holds_people(self.kind, self.numchild)
 
     def as_api(self) -> dict:
         """Exactly the fields of the attainment API (shared/spec/interfaces.md)."""
@@ -93,27 +100,16 @@ class AttainmentRow:
         }
 
 
-class _Node(NamedTuple):
-    """The columns of an OrgUnit a row needs (a province's API answer lists ~10,000: no model instances)."""
-
-    pk: int
-    code: str
-    name: str
-    kind: str
-    sector: str
-    path: str
-    depth: int
-    numchild: int
-    is_active: bool
-
-
+_ORG_COLUMNS = ("pk", "code", "name", "kind", "sector", "path", "depth", "numchild", "is_active")
 _STORED_COLUMNS = ("admitted", "recognized", "sources", "by_group", "computed_at")
 
 
-def _rows_for(orgs: list[_Node], year: int) -> list[AttainmentRow]:
-    """Attainment of `orgs` (one subtree's nodes) for `year`: materialised counts, live quotas and members.
-    Four queries whatever the size, each returning about one row per listed node."""
-    ids = [org.pk for org in orgs]
+def _rows_for(nodes: list[tuple], year: int) -> list[AttainmentRow]:
+    """Attainment of `nodes` (_ORG_COLUMNS tuples of one subtree, in tree order: a province's API answer lists
+    ~10,000, so no model instances) for `year`: materialised counts, live quotas and members. Four queries
+    whatever the size, each returning about one row per listed node."""
+    rows = [AttainmentRow(*node, year=year) for node in nodes]  # _ORG_COLUMNS are its first fields, in order
+    ids = [row.org_id for row in rows]
     stored = {
         values[0]: values[1:]
         for values in Attainment.objects.filter(year=year, org_id__in=ids).values_list("org_id", *_STORED_COLUMNS)
@@ -124,38 +120,24 @@ def _rows_for(orgs: list[_Node], year: int) -> list[AttainmentRow]:
             "org_id", "admission_quota", "source_quota", "version"
         )
     }
-    members = members_start_totals(orgs, year)
-    allocated = _allocated_to_children(orgs, year)
-    rows = []
-    for org in orgs:
-        row = AttainmentRow(
-            org_id=org.pk,
-            code=org.code,
-            name=org.name,
-            kind=org.kind,
-            sector=org.sector,
-            path=org.path,
-            depth=org.depth,
-            numchild=org.numchild,
-            is_active=org.is_active,
-            year=year,
-        )
-        att = stored.get(org.pk)
+    members = members_start_totals(rows, year)
+    allocated = _allocated_to_children(rows, year)
+    for row in rows:
+        att = stored.get(row.org_id)
         if att is not None:
             row.admitted, row.recognized, row.sources, by_group, row.computed_at = att
             row.by_group = by_group or empty_by_group()
-        q = quotas.get(org.pk)
+        q = quotas.get(row.org_id)
         if q is not None:
             row.quota = q["admission_quota"]
             row.source_quota = q["source_quota"]
             row.quota_version = q["version"]
-        row.allocated_to_children = allocated.get(org.path, 0)
-        row.members_start = members.get(org.pk, 0)
-        rows.append(row)
+        row.allocated_to_children = allocated.get(row.path, 0)
+        row.members_start = members.get(row.org_id, 0)
     return rows
 
 
-def _allocated_to_children(orgs: list[OrgUnit], year: int) -> dict[str, int]:
+def _allocated_to_children(orgs: list[AttainmentRow], year: int) -> dict[str, int]:
     """Parent path -> the admission quotas allocated to its children, for the listed nodes: summed in SQL."""
     if not orgs:
         return {}
@@ -178,7 +160,7 @@ def attainment_rows(*, root: OrgUnit, year: int, depth: int | None = 1) -> list[
     orgs = OrgUnit.objects.filter(path__startswith=root.path)
     if depth is not None:
         orgs = orgs.filter(depth__lte=root.depth + depth)
-    return _rows_for([_Node(*values) for values in orgs.order_by("path").values_list(*_Node._fields)], year)
+    return _rows_for(list(orgs.order_by("path").values_list(*_ORG_COLUMNS)), year)
 
 
 def attainment_for(*, org: OrgUnit, year: int) -> AttainmentRow:
@@ -284,20 +266,15 @@ class Flag:
     orgs: list = field(default_factory=list)  # [(org_id, name, detail)], the first SHOWN_PER_FLAG
     count: int = 0
 
-    def add(self, org, detail: str = "") -> None:
-        self.count += 1
-        if len(self.orgs) < SHOWN_PER_FLAG:
-            self.orgs.append((org.pk, org.name, detail))
-
     @property
     def more(self) -> int:
         return self.count - len(self.orgs)
 
 
 def dashboard_flags(*, root: OrgUnit, year: int, figures: dict | None = None) -> list[Flag]:
-    """The seeds' rule targets over the subtree (quotas.pipeline.own_flags): each flag's count and its first
+    """The seeds' rule targets over the subtree (quotas.pipeline.FLAG_CONDITIONS): each flag's count and its first
     SHOWN_PER_FLAG nodes in tree order. From the node's row of today when `figures` (candidate_figures) is one,
-    otherwise counted in SQL (a province has ~10,000 nodes, none read into Python). Two queries, one with a row."""
+    otherwise counted in SQL. Two queries, one with a row."""
     first = year - NO_ADMISSION_YEARS
     base_none = Flag("R-BASE-ZERO", f"Tổ chức cơ sở chưa kết nạp được đảng viên nào trong năm {year}")
     streak = Flag(
@@ -324,54 +301,26 @@ def dashboard_flags(*, root: OrgUnit, year: int, figures: dict | None = None) ->
 
 
 def _count_flags_live(*, root: OrgUnit, year: int, flags: list[Flag]) -> None:
-    first = year - NO_ADMISSION_YEARS
-    org_table, att_table = OrgUnit._meta.db_table, Attainment._meta.db_table
-    # A leaf: a sub-branch, or a chi bộ cơ sở (a base organisation with no children), as AttainmentRow.is_leaf_branch.
-    leaf = "(kind = %(branch)s OR (kind = %(base)s AND numchild = 0))"
-    conditions = [
-        "(kind = %(base)s AND NOT this_year)",
-        f"({leaf} AND NOT any_year)",
-        f"({leaf} AND NOT this_year AND sector = %(residential)s)",
-        f"({leaf} AND NOT this_year AND sector = %(private)s)",
-    ]
+    """Each flag's count and its first nodes in tree order over the subtree, in SQL with the conditions the stored
+    rows use (quotas.pipeline.FLAG_CONDITIONS): a province has ~10,000 nodes, none read into Python. One query."""
+    counts = ", ".join(
+        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS c{i}" for i, condition in enumerate(FLAG_CONDITIONS.values())
+    )
     # Per flag: its first nodes in tree order (a top-N read, not a sort of every flagged node), each row carrying
     # the flag's count; a flag with no node has no row and keeps count 0.
     lists = [
         f"SELECT * FROM (SELECT {i} AS flag, id, name, path, (SELECT c{i} FROM counts) AS total FROM n "  # noqa: S608
         f"WHERE {condition} ORDER BY path LIMIT %(shown)s) f{i}"
-        for i, condition in enumerate(conditions)
+        for i, condition in enumerate(FLAG_CONDITIONS.values())
     ]
-    sql = f"""
-        WITH sub AS (
-            SELECT id, name, path, kind, sector, numchild FROM {org_table} WHERE path LIKE %(prefix)s AND is_active
-        ), adm AS (
-            SELECT a.org_id, MAX(CASE WHEN a.year = %(year)s THEN 1 ELSE 0 END) AS this_year
-              FROM {att_table} a JOIN sub ON sub.id = a.org_id
-             WHERE a.year BETWEEN %(first)s AND %(year)s AND a.admitted > 0
-             GROUP BY a.org_id
-        ), n AS (
-            SELECT sub.*, adm.org_id IS NOT NULL AS any_year, COALESCE(adm.this_year, 0) = 1 AS this_year
-              FROM sub LEFT JOIN adm ON adm.org_id = sub.id
-        ), counts AS (
-            SELECT SUM(CASE WHEN {conditions[0]} THEN 1 ELSE 0 END) AS c0,
-                   SUM(CASE WHEN {conditions[1]} THEN 1 ELSE 0 END) AS c1,
-                   SUM(CASE WHEN {conditions[2]} THEN 1 ELSE 0 END) AS c2,
-                   SUM(CASE WHEN {conditions[3]} THEN 1 ELSE 0 END) AS c3
-              FROM n
-        )
-        SELECT flag, id, name, total FROM ({" UNION ALL ".join(lists)}) flagged ORDER BY flag, path"""  # noqa: S608 - table names from model meta, conditions are constants
-    params = {
-        "prefix": f"{root.path}%",
-        "year": year,
-        "first": first,
-        "branch": Kind.BRANCH,
-        "base": Kind.BASE,
-        "residential": Sector.RESIDENTIAL,
-        "private": Sector.PRIVATE,
-        "shown": SHOWN_PER_FLAG,
-    }
+    # The conditions are this code's constants, the values parameters.
+    sql = "".join((
+        flag_nodes_sql("path LIKE %(prefix)s"),
+        f", counts AS (SELECT {counts} FROM n) ",  # noqa: S608
+        f"SELECT flag, id, name, total FROM ({' UNION ALL '.join(lists)}) flagged ORDER BY flag, path",  # noqa: S608
+    ))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, flag_params(year, prefix=f"{root.path}%", shown=SHOWN_PER_FLAG))
         for flag_index, pk, name, total in cursor.fetchall():
             flag = flags[flag_index]
             flag.count = total

@@ -29,11 +29,10 @@ from quotas.models import Attainment, AttainmentPending, MassOrgQuota, PipelineF
 from quotas.pipeline import (
     FLAG_CODES,
     FLAGS_KEY,
-    NO_ADMISSION_YEARS,
     complete,
     figure_aggregates,
     merge_flags,
-    own_flags,
+    own_flags_of,
 )
 
 log = logging.getLogger(__name__)
@@ -618,14 +617,12 @@ def pipeline_figures_recompute(*, today: dt.date, org_ids: Iterable[int] | None 
         ids = None
     step = OrgUnit.steplen
     only = {} if ids is None else {"pk__in": ids}
-    nodes = list(
-        OrgUnit.objects.filter(**only).order_by().values_list("pk", "path", "name", "kind", "sector", "numchild", "is_active")
-    )
+    nodes = list(OrgUnit.objects.filter(**only).order_by().values_list("pk", "path", "name"))
     if not nodes:
         return 0
     own_rows = Candidate.objects.filter(**({} if ids is None else {"org_id__in": ids})).order_by().values("org_id")
     own = {row.pop("org_id"): row for row in own_rows.annotate(**aggregates)}
-    flagged = _own_flags_of(nodes, year=today.year)
+    flagged = own_flags_of(None if ids is None else list(ids), year=today.year)
     if ids is None:
         children: list[tuple[int, str]] = [(node[0], node[1]) for node in nodes]
         stored: dict[int, dict] = {}
@@ -641,9 +638,10 @@ def pipeline_figures_recompute(*, today: dt.date, org_ids: Iterable[int] | None 
     for pk, path in children:
         children_of[path[:-step]].append((path, pk))
     fresh: dict[int, dict] = {}
-    for pk, path, name, *_attributes in sorted(nodes, key=lambda node: len(node[1]), reverse=True):
+    for pk, path, name in sorted(nodes, key=lambda node: len(node[1]), reverse=True):
         total = dict(own.get(pk) or dict.fromkeys(aggregates, 0))
-        total[FLAGS_KEY] = {code: [1, [[pk, name]]] if code in flagged[pk] else [0, []] for code in FLAG_CODES}
+        missed = flagged.get(pk, ())
+        total[FLAGS_KEY] = {code: [1, [[pk, name]]] if code in missed else [0, []] for code in FLAG_CODES}
         for _child_path, child in sorted(children_of.get(path, ())):
             figures = fresh.get(child) or stored.get(child)
             if not complete(figures, aggregates):
@@ -661,25 +659,6 @@ def pipeline_figures_recompute(*, today: dt.date, org_ids: Iterable[int] | None 
         update_fields=["on", "figures", "computed_at"],
     )
     return len(fresh)
-
-
-def _own_flags_of(nodes: list[tuple], *, year: int) -> dict[int, list[str]]:
-    """Each node's own flags for `year` (quotas.pipeline.own_flags) from its stored attainment: one query."""
-    first = year - NO_ADMISSION_YEARS
-    this_year: set[int] = set()
-    any_year: set[int] = set()
-    admitted = Attainment.objects.filter(year__range=(first, year), admitted__gt=0)
-    if len(nodes) <= _LINEAGE_MODE_LIMIT:
-        admitted = admitted.filter(org_id__in=[node[0] for node in nodes])
-    for org_id, admitted_year in admitted.values_list("org_id", "year"):
-        any_year.add(org_id)
-        if admitted_year == year:
-            this_year.add(org_id)
-    return {
-        pk: own_flags(kind=kind, sector=sector, numchild=numchild, is_active=is_active, this_year=pk in this_year,
-                      any_year=pk in any_year)
-        for pk, _path, _name, kind, sector, numchild, is_active in nodes
-    }
 
 
 def _pipeline_figures_of_subtree(path: str, *, aggregates: dict, today: dt.date) -> dict:

@@ -8,7 +8,7 @@ from django.http import Http404
 
 from core.text import fold, mask_cccd
 from members.models import Person
-from orgs.models import Kind, OrgUnit
+from orgs.models import HOLDS_PEOPLE_Q, Kind, OrgUnit
 from orgs.selectors import ancestors, subtree_q, visible_orgs
 from recruitment import deadlines
 from recruitment.models import (
@@ -61,7 +61,7 @@ def branch_choices(user) -> QuerySet[OrgUnit]:
     return (
         visible_orgs(user)
         .filter(is_active=True)
-        .filter(Q(kind=Kind.BRANCH) | Q(kind=Kind.BASE, numchild=0))
+        .filter(HOLDS_PEOPLE_Q)
         .order_by("path")
     )
 

@@ -5,6 +5,7 @@ the computed due dates and a Transition row, audits, and schedules the attainmen
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from core.audit import audit
 from core.text import fold, nfc
 from members.models import Introducer, Person
 from members.services import person_fields_clean
-from orgs.models import Kind, OrgUnit
+from orgs.models import OrgUnit
 from orgs.selectors import user_root_path
 from recruitment import deadlines, rules, workdays
 from recruitment.models import (
@@ -87,10 +88,6 @@ def _check_scope(actor, org: OrgUnit) -> None:
     """Services refuse writes outside the actor's subtree even if a view forgot to (actor None: system)."""
     if actor is not None:
         _check_scope_under(user_root_path(actor), org)
-
-
-def _is_branch(org: OrgUnit) -> bool:
-    return org.kind == Kind.BRANCH or org.is_chi_bo_co_so
 
 
 def _json_safe(value):
@@ -222,7 +219,7 @@ def _new_code() -> str:
 
 
 def _require_branch(branch: OrgUnit) -> None:
-    if not _is_branch(branch):
+    if not branch.holds_people:
         raise ValidationError({"branch": [f"{branch.name} không phải là chi bộ; hãy chọn chi bộ của người này."]})
 
 
@@ -287,7 +284,7 @@ def person_update(*, person: Person, data: dict, actor, expected_version: int) -
         setattr(locked, name, value)
     if new_branch is not None and new_branch.pk != locked.branch_id:
         _check_scope(actor, new_branch)
-        if not _is_branch(new_branch):
+        if not new_branch.holds_people:
             raise ValidationError({"branch": [f"{new_branch.name} không phải là chi bộ."]})
         _pipeline_changed(locked.branch.lineage, new_branch.lineage)
         locked.branch = new_branch
@@ -636,9 +633,7 @@ def _write_new_records(records: list[tuple[Person, Candidate, list[Transition]]]
             transition.candidate = candidate
             transitions.append(transition)
     Transition.objects.bulk_create(transitions, batch_size=2000)
-    by_stage: dict[str, int] = {}
-    for _, candidate, _ in records:
-        by_stage[candidate.stage] = by_stage.get(candidate.stage, 0) + 1
+    by_stage = dict(Counter(candidate.stage for _, candidate, _ in records))
     audit(action="candidate.create_many", actor=actor, org=getattr(actor, "org", None),
           detail={"source": source, "created": len(records), "transitions": len(transitions), "by_stage": by_stage})
 

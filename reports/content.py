@@ -8,7 +8,7 @@ import datetime as dt
 from django.db.models import Count, Q
 
 from members.models import Education, Gender, OccupationGroup
-from orgs.models import Kind, OrgUnit, Sector
+from orgs.models import HOLDS_PEOPLE_Q, Kind, OrgUnit, Sector
 from orgs.selectors import ancestors
 from quotas.selectors import attainment_for, attainment_rows, attainment_trend, dashboard_flags, pct
 from reports.documents import Document, Header, Para, Table, fmt_int, fmt_pct
@@ -398,9 +398,7 @@ def plan_document(*, org: OrgUnit, year: int, on: dt.date | None = None) -> Docu
         percent_cols={5},
         sheet="Chi tieu",
     )
-    leaves = OrgUnit.objects.filter(path__startswith=org.path, is_active=True).filter(
-        Q(kind=Kind.BRANCH) | Q(kind=Kind.BASE, numchild=0)
-    )
+    leaves = OrgUnit.objects.filter(HOLDS_PEOPLE_Q, path__startswith=org.path, is_active=True)
     residential = leaves.filter(sector=Sector.RESIDENTIAL).count()
     private = leaves.filter(sector=Sector.PRIVATE).count()
     blocks = [

@@ -15,7 +15,7 @@ from recruitment.models import Candidate, Stage
 from tests.factories import CandidateFactory, PersonFactory
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="*** needs PostgreSQL row locks and constraints ***"),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="*** needs PostgreSQL row locks and constraints; CI requires PostgreSQL (REQUIRE_SERVICES=1), so this runs there ***"),
     pytest.mark.django_db(transaction=True),
 ]
 

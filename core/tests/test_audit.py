@@ -28,7 +28,7 @@ def test_the_orm_refuses_to_change_or_delete_an_entry(world):
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger is created on PostgreSQL only (a SQLite dev database has none); CI requires PostgreSQL (REQUIRE_SERVICES=1), so this runs there")
 def test_the_database_refuses_update_and_delete_even_bypassing_the_orm(world):
     entry = _entry(world, org=world.branch)
     for statement in (

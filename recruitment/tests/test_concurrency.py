@@ -13,7 +13,7 @@ from tests.factories import CandidateFactory, PersonFactory
 D = dt.date
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no row locks (SELECT ... FOR UPDATE); CI requires PostgreSQL (REQUIRE_SERVICES=1), so this runs there")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("versions", [(1, None), (None, None)])
 def test_admission_recorded_by_two_users_at_once_is_written_once(world, versions):
